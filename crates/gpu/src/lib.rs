@@ -1,1 +1,60 @@
-//! placeholder
+//! GPU compute for ferrodose over wgpu (Vulkan, Metal, DX12), with a CPU twin
+//! for every kernel.
+//!
+//! Each kernel is one WGSL file in `shaders/` and one Rust file of the same name
+//! in [`cpu`] taking the same `Pod` parameters and buffers. The CPU twin is the
+//! specification: parity tests run both on random and realistic inputs.
+
+mod context;
+pub mod cpu;
+mod kernels;
+
+pub use context::{GpuContext, GpuError, WORKGROUP};
+pub use kernels::{PiecewiseLinear, PiecewiseLinearParams, TableError};
+
+/// Which device the user asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DevicePreference {
+    /// A GPU if one is found, otherwise the CPU.
+    #[default]
+    Auto,
+    /// A GPU or an error.
+    Gpu,
+    /// The CPU (rayon) path.
+    Cpu,
+}
+
+/// Where kernels run.
+pub enum Backend {
+    Gpu(GpuContext),
+    /// The CPU path; `reason` says why no GPU is used, when one was wanted.
+    Cpu {
+        reason: Option<String>,
+    },
+}
+
+impl Backend {
+    /// Opens the backend for a preference: `Auto` falls back to the CPU with a
+    /// reason, `Gpu` fails when no adapter works.
+    pub fn select(pref: DevicePreference) -> Result<Self, GpuError> {
+        match pref {
+            DevicePreference::Cpu => Ok(Self::Cpu { reason: None }),
+            DevicePreference::Gpu => GpuContext::new().map(Self::Gpu),
+            DevicePreference::Auto => {
+                Ok(GpuContext::new()
+                    .map(Self::Gpu)
+                    .unwrap_or_else(|e| Self::Cpu {
+                        reason: Some(format!("{e}; using the CPU path")),
+                    }))
+            }
+        }
+    }
+
+    /// A one-line description: the adapter, or "CPU (rayon, N threads)".
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Gpu(ctx) => format!("GPU: {}", ctx.describe()),
+            Self::Cpu { .. } => format!("CPU (rayon, {} threads)", rayon::current_num_threads()),
+        }
+    }
+}
