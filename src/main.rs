@@ -1,1 +1,37 @@
-fn main() {}
+//! `ferrodose`: the command-line runner.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// ferrodose: radiotherapy dose engine for photons, protons and carbon ions.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a built-in phantom (water, slab, liver) as a CT series and RT Structure Set.
+    Phantom(cmd::phantom::Args),
+    /// Import the CT series and RT Structure Set of a directory and describe them.
+    Inspect(cmd::inspect::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Phantom(a) => cmd::phantom::run(a),
+        Command::Inspect(a) => cmd::inspect::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -76,7 +76,9 @@ impl GpuContext {
 
     /// Largest storage buffer binding in bytes.
     pub fn max_binding_bytes(&self) -> u64 {
-        u64::from(self.limits.max_storage_buffer_binding_size).min(self.limits.max_buffer_size)
+        self.limits
+            .max_storage_buffer_binding_size
+            .min(self.limits.max_buffer_size)
     }
 
     /// The compiled pipeline of a kernel (entry point `main`), built on first use.

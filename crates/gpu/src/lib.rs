@@ -26,7 +26,7 @@ pub enum DevicePreference {
 
 /// Where kernels run.
 pub enum Backend {
-    Gpu(GpuContext),
+    Gpu(Box<GpuContext>),
     /// The CPU path; `reason` says why no GPU is used, when one was wanted.
     Cpu {
         reason: Option<String>,
@@ -39,14 +39,13 @@ impl Backend {
     pub fn select(pref: DevicePreference) -> Result<Self, GpuError> {
         match pref {
             DevicePreference::Cpu => Ok(Self::Cpu { reason: None }),
-            DevicePreference::Gpu => GpuContext::new().map(Self::Gpu),
-            DevicePreference::Auto => {
-                Ok(GpuContext::new()
-                    .map(Self::Gpu)
-                    .unwrap_or_else(|e| Self::Cpu {
-                        reason: Some(format!("{e}; using the CPU path")),
-                    }))
-            }
+            DevicePreference::Gpu => GpuContext::new().map(|c| Self::Gpu(Box::new(c))),
+            DevicePreference::Auto => Ok(match GpuContext::new() {
+                Ok(c) => Self::Gpu(Box::new(c)),
+                Err(e) => Self::Cpu {
+                    reason: Some(format!("{e}; using the CPU path")),
+                },
+            }),
         }
     }
 

@@ -26,7 +26,7 @@ fn piecewise_linear_random_tables_and_values() {
     let Some(ctx) = GpuContext::for_tests("piecewise_linear_random") else {
         return;
     };
-    let gpu = Backend::Gpu(ctx);
+    let gpu = Backend::Gpu(Box::new(ctx));
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(2024);
     for _ in 0..10 {
         let n = rng.random_range(2..40);
@@ -64,5 +64,10 @@ fn piecewise_linear_on_tg119_ct() {
         [3071.0, 2.5306],
     ])
     .unwrap();
-    compare(&hlut, &Backend::Gpu(ctx), study.ct.hu.data(), 2.53);
+    compare(
+        &hlut,
+        &Backend::Gpu(Box::new(ctx)),
+        study.ct.hu.data(),
+        2.53,
+    );
 }

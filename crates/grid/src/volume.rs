@@ -127,6 +127,75 @@ impl Mask {
         self.combine(other, |a, b| a && b)
     }
 
+    /// The mask grown by `margin_mm` in every direction (PTV = CTV + margin): a
+    /// voxel joins when its centre lies within `margin_mm` of an inside voxel's
+    /// centre, the voxel-based expansion of matRad's `matRad_addMargin`. On a
+    /// voxel grid this is a lower bound of the ideal offset: an ellipsoid grown by
+    /// 5 mm on 2.5 mm voxels comes out about 7 % smaller in volume than the
+    /// analytic offset (test `dilating_a_sphere_vs_analytic_offset`).
+    pub fn dilated(&self, margin_mm: f64) -> Mask {
+        let s = self.grid.spacing_mm();
+        let [nx, ny, nz] = self.grid.shape();
+        let reach = s.map(|d| (margin_mm / d).floor() as i64);
+        let mut ball = Vec::new();
+        for dk in -reach[2]..=reach[2] {
+            for dj in -reach[1]..=reach[1] {
+                for di in -reach[0]..=reach[0] {
+                    let r2 = (di as f64 * s[0]).powi(2)
+                        + (dj as f64 * s[1]).powi(2)
+                        + (dk as f64 * s[2]).powi(2);
+                    if r2 <= margin_mm * margin_mm + 1e-9 {
+                        ball.push([di, dj, dk]);
+                    }
+                }
+            }
+        }
+        let mut out = self.clone();
+        let inside = |i: i64, j: i64, k: i64| {
+            i >= 0
+                && j >= 0
+                && k >= 0
+                && (i as usize) < nx
+                && (j as usize) < ny
+                && (k as usize) < nz
+        };
+        for idx in 0..self.data.len() {
+            if !self.data[idx] {
+                continue;
+            }
+            let [i, j, k] = self.grid.ijk(idx).map(|v| v as i64);
+            // Interior voxels (all 6 neighbours inside) add nothing new.
+            let interior = [
+                [1, 0, 0],
+                [-1, 0, 0],
+                [0, 1, 0],
+                [0, -1, 0],
+                [0, 0, 1],
+                [0, 0, -1],
+            ]
+            .iter()
+            .all(|[a, b, c]| {
+                inside(i + a, j + b, k + c)
+                    && self.data[self.grid.index(
+                        (i + a) as usize,
+                        (j + b) as usize,
+                        (k + c) as usize,
+                    )]
+            });
+            if interior {
+                continue;
+            }
+            for [di, dj, dk] in &ball {
+                let (a, b, c) = (i + di, j + dj, k + dk);
+                if inside(a, b, c) {
+                    let n = self.grid.index(a as usize, b as usize, c as usize);
+                    out.data[n] = true;
+                }
+            }
+        }
+        out
+    }
+
     fn combine(&self, other: &Mask, f: impl Fn(bool, bool) -> bool) -> Mask {
         assert!(
             self.grid.same_as(&other.grid, 1e-6),
@@ -170,6 +239,53 @@ mod tests {
         assert_eq!(a.union(&b).count(), 5);
         assert_eq!(a.intersection(&b).count(), 2);
         assert!((a.dice(&b) - 4.0 / 7.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn dilating_a_point_gives_a_ball() {
+        let g = Grid::axial([21, 21, 21], [1.0, 1.0, 2.0], Point3::origin()).unwrap();
+        let mut m = Mask::filled(g, false);
+        *m.get_mut(10, 10, 10) = true;
+        let d = m.dilated(4.0);
+        // Centres within 4 mm of the seed centre on a 1 × 1 × 2 mm lattice.
+        let mut expect = 0;
+        for k in -2i32..=2 {
+            for j in -4i32..=4 {
+                for i in -4i32..=4 {
+                    if f64::from(i * i + j * j + 4 * k * k) <= 16.0 {
+                        expect += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(d.count(), expect);
+        assert!(*d.get(14, 10, 10) && !*d.get(15, 10, 10));
+        assert!(*d.get(10, 10, 12) && !*d.get(10, 10, 13) && !*d.get(13, 12, 11));
+    }
+
+    /// A 28 mm sphere grown by 5 mm on 2.5 mm voxels against the 33 mm sphere.
+    #[test]
+    fn dilating_a_sphere_vs_analytic_offset() {
+        let g = Grid::axial([41, 41, 41], [2.5; 3], Point3::new(-50.0, -50.0, -50.0)).unwrap();
+        let ball = |r: f64| {
+            let data = (0..g.len())
+                .map(|n| {
+                    let [i, j, k] = g.ijk(n);
+                    g.voxel_centre(i, j, k).coords.norm() <= r
+                })
+                .collect();
+            Mask::from_vec(g.clone(), data)
+        };
+        let grown = ball(28.0).dilated(5.0);
+        let ideal = ball(33.0);
+        assert_eq!(ball(28.0).minus(&grown).count(), 0);
+        assert_eq!(
+            grown.minus(&ideal).count(),
+            0,
+            "never beyond the ideal offset"
+        );
+        let ratio = grown.volume_cc() / ideal.volume_cc();
+        assert!((0.88..0.97).contains(&ratio), "{ratio}");
     }
 
     #[test]

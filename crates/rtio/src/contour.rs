@@ -134,7 +134,7 @@ mod tests {
         let hole = vec![[2.5, 2.5], [4.5, 2.5], [4.5, 4.5], [2.5, 4.5]];
         let m = raster(&[outer, hole], 8, 8);
         assert_eq!(m.iter().filter(|b| **b).count(), 36 - 4);
-        assert!(!m[3 + 8 * 3] && m[1 + 8 * 1]);
+        assert!(!m[3 + 8 * 3] && m[1 + 8]);
     }
 
     /// Random masks (with holes, islands and diagonal touches) survive

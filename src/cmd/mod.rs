@@ -1,0 +1,8 @@
+//! One module per subcommand.
+
+pub mod inspect;
+pub mod output;
+pub mod phantom;
+
+/// Errors of the runner: any library error, shown with its message.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;

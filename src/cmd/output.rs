@@ -1,0 +1,22 @@
+//! Output directories: never overwrite earlier results unless asked to.
+
+use std::path::Path;
+
+/// Creates `dir`, refusing an existing non-empty directory unless `force`.
+pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), super::Error> {
+    if dir.exists() {
+        let non_empty = std::fs::read_dir(dir)
+            .map_err(|e| format!("{}: {e}", dir.display()))?
+            .next()
+            .is_some();
+        if non_empty && !force {
+            return Err(format!(
+                "{} exists and is not empty; choose another --out or pass --force to overwrite",
+                dir.display()
+            )
+            .into());
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+    Ok(())
+}

@@ -1,0 +1,141 @@
+//! The `ferrodose` binary end to end: phantoms written and read back, `inspect`
+//! on good and bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn ferrodose(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ferrodose"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr)
+}
+
+/// Each built-in phantom written as DICOM and imported again gives back exactly
+/// the HU and the masks it was built with.
+#[test]
+fn phantoms_round_trip_through_dicom() {
+    for name in ferrodose_phantom::BUILTIN {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join(name);
+        let o = ferrodose(&["phantom", name, "--out", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", text(&o));
+        let built = ferrodose_phantom::Phantom::builtin(name)
+            .unwrap()
+            .build()
+            .unwrap();
+        let study = ferrodose_rtio::Study::load(&out).unwrap();
+        assert!(study.ct.hu.grid().same_as(built.hu.grid(), 1e-6));
+        assert_eq!(study.ct.hu.data(), built.hu.data());
+        let ss = study.structures.unwrap();
+        assert!(ss.warnings.is_empty(), "{:?}", ss.warnings);
+        assert_eq!(ss.structures.len(), built.rois.len());
+        for (roi, mask) in &built.rois {
+            let s = ss.get(&roi.name).unwrap();
+            assert_eq!(s.interpreted_type, roi.interpreted_type);
+            assert_eq!(s.mask.data(), mask.data(), "{name}: {}", roi.name);
+        }
+    }
+}
+
+#[test]
+fn phantom_refuses_to_overwrite_and_unknown_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    std::fs::write(dir.path().join("keep.txt"), "earlier results").unwrap();
+    let o = ferrodose(&["phantom", "water", "--out", out]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("--force"), "{}", text(&o));
+    let o = ferrodose(&["phantom", "pancreas", "--out", out]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("unknown phantom 'pancreas'"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn inspect_tg119_as_json() {
+    let tg119 = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tg119/dicom");
+    let o = ferrodose(&["inspect", tg119.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["shape"], serde_json::json!([167, 167, 129]));
+    assert_eq!(v["spacing_mm"], serde_json::json!([3.0, 3.0, 2.5]));
+    assert_eq!(v["hu_min"], -1000.0);
+    assert_eq!(v["hu_max"], 1040.0);
+    let core = v["rois"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Core")
+        .unwrap();
+    assert_eq!(core["voxels"], 1320);
+    assert_eq!(core["interpreted_type"], "ORGAN");
+}
+
+#[test]
+fn inspect_reports_bad_input_without_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    let ct = dir.path().join("ct");
+    assert!(
+        ferrodose(&["phantom", "slab", "--out", ct.to_str().unwrap()])
+            .status
+            .success()
+    );
+    std::fs::remove_file(ct.join("CT_0050.dcm")).unwrap();
+    let o = ferrodose(&["inspect", ct.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(
+        t.contains("missing slice") && t.contains("CT_0049.dcm") && !t.contains("panicked"),
+        "{t}"
+    );
+
+    let o = ferrodose(&["inspect", dir.path().join("nowhere").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("nowhere"));
+}
+
+/// pydicom (independent reader) reads the liver phantom's CT and RTSTRUCT.
+#[test]
+fn pydicom_reads_the_liver_phantom() {
+    let has = Command::new("python3")
+        .args(["-c", "import pydicom, numpy"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has {
+        assert_ne!(
+            std::env::var("FERRODOSE_REQUIRE_PYDICOM").as_deref(),
+            Ok("1"),
+            "pydicom required"
+        );
+        eprintln!("skipped: python3 with pydicom and numpy not found");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("liver");
+    assert!(
+        ferrodose(&["phantom", "liver", "--out", out.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/pydicom_check.py");
+    let o = Command::new("python3")
+        .arg(script)
+        .arg("study")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(
+        t.contains("88 CT slices") && t.contains("'GTV'") && t.contains("HU -1000..700"),
+        "{t}"
+    );
+}
