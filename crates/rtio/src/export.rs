@@ -1,7 +1,7 @@
 //! Writing a CT series and an RT Structure Set (used for the built-in phantoms).
 
 use crate::contour::mask_outlines;
-use crate::ct::CtSeries;
+use crate::ct::{CtSeries, SeriesInfo};
 use crate::error::{Result, RtioError};
 use crate::uid::new_uid;
 use crate::write::{dataset, ds, ds_multi, ds_multi_fixed, el, seq, write_file};
@@ -20,9 +20,8 @@ pub struct RoiOut<'a> {
     pub mask: &'a Mask,
 }
 
-/// Patient and study attributes every object of the series carries.
-fn common(ct: &CtSeries, modality: &str) -> Vec<dicom_object::mem::InMemElement> {
-    let i = &ct.info;
+/// Patient, study and frame-of-reference attributes every object we write carries.
+pub(crate) fn common(i: &SeriesInfo, modality: &str) -> Vec<dicom_object::mem::InMemElement> {
     vec![
         el(tags::PATIENT_NAME, VR::PN, i.patient_name.as_str()),
         el(tags::PATIENT_ID, VR::LO, i.patient_id.as_str()),
@@ -85,7 +84,7 @@ pub fn write_ct_series(dir: &Path, ct: &CtSeries) -> Result<()> {
             .iter()
             .flat_map(|v| (v.round().clamp(-32768.0, 32767.0) as i16).to_le_bytes())
             .collect();
-        let mut e = common(ct, "CT");
+        let mut e = common(&ct.info, "CT");
         e.extend(plane_elements(grid));
         e.extend([
             el(tags::SOP_CLASS_UID, VR::UI, uids::CT_IMAGE_STORAGE),
@@ -246,7 +245,7 @@ pub fn write_structure_set(
         ]));
     }
 
-    let mut e = common(ct, "RTSTRUCT");
+    let mut e = common(&ct.info, "RTSTRUCT");
     e.extend([
         el(tags::SOP_CLASS_UID, VR::UI, uids::RT_STRUCTURE_SET_STORAGE),
         el(tags::SOP_INSTANCE_UID, VR::UI, new_uid()),

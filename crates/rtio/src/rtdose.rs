@@ -3,7 +3,7 @@
 use crate::ct::SeriesInfo;
 use crate::dataset::DicomFile;
 use crate::error::{Result, RtioError};
-use crate::export::plane_elements;
+use crate::export::{common, plane_elements};
 use crate::pixels::{stored_values, PixelLayout};
 use crate::uid::new_uid;
 use crate::write::{dataset, ds, ds_multi, el, seq, write_file};
@@ -105,34 +105,13 @@ pub fn write_rt_dose(path: &Path, dose: &RtDose, ct: &SeriesInfo) -> Result<f64>
         .collect();
     let o = grid.origin_mm();
 
-    let mut e = vec![
+    let mut e = common(ct, "RTDOSE");
+    e.extend([
         el(tags::SOP_CLASS_UID, VR::UI, uids::RT_DOSE_STORAGE),
         el(tags::SOP_INSTANCE_UID, VR::UI, new_uid()),
-        el(tags::MODALITY, VR::CS, "RTDOSE"),
-        el(tags::MANUFACTURER, VR::LO, "ferrodose"),
-        el(tags::PATIENT_NAME, VR::PN, ct.patient_name.as_str()),
-        el(tags::PATIENT_ID, VR::LO, ct.patient_id.as_str()),
-        el(tags::PATIENT_BIRTH_DATE, VR::DA, ""),
-        el(tags::PATIENT_SEX, VR::CS, ""),
-        el(
-            tags::STUDY_INSTANCE_UID,
-            VR::UI,
-            ct.study_instance_uid.as_str(),
-        ),
-        el(tags::STUDY_DATE, VR::DA, ""),
-        el(tags::STUDY_TIME, VR::TM, ""),
-        el(tags::REFERRING_PHYSICIAN_NAME, VR::PN, ""),
-        el(tags::STUDY_ID, VR::SH, "1"),
-        el(tags::ACCESSION_NUMBER, VR::SH, ""),
         el(tags::SERIES_INSTANCE_UID, VR::UI, new_uid()),
         el(tags::SERIES_NUMBER, VR::IS, "3"),
         el(tags::INSTANCE_NUMBER, VR::IS, "1"),
-        el(
-            tags::FRAME_OF_REFERENCE_UID,
-            VR::UI,
-            dose.frame_of_reference_uid.as_str(),
-        ),
-        el(tags::POSITION_REFERENCE_INDICATOR, VR::LO, ""),
         ds_multi(tags::IMAGE_POSITION_PATIENT, &[o.x, o.y, o.z]),
         el(tags::SLICE_THICKNESS, VR::DS, ds(dz.abs())),
         el(tags::NUMBER_OF_FRAMES, VR::IS, grid.shape()[2].to_string()),
@@ -160,7 +139,7 @@ pub fn write_rt_dose(path: &Path, dose: &RtDose, ct: &SeriesInfo) -> Result<f64>
         el(tags::DOSE_GRID_SCALING, VR::DS, ds(scaling)),
         el(tags::TISSUE_HETEROGENEITY_CORRECTION, VR::CS, "IMAGE"),
         el(tags::PIXEL_DATA, VR::OW, PrimitiveValue::from(pixels)),
-    ];
+    ]);
     e.extend(plane_elements(grid));
     if let Some(plan) = &dose.referenced_plan_uid {
         e.push(seq(
