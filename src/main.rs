@@ -19,6 +19,8 @@ enum Command {
     Phantom(cmd::phantom::Args),
     /// Import the CT series and RT Structure Set of a directory and describe them.
     Inspect(cmd::inspect::Args),
+    /// Physics tables (stopping power, CSDA range).
+    Physics(cmd::physics::Args),
 }
 
 fn main() -> ExitCode {
@@ -26,6 +28,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Phantom(a) => cmd::phantom::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Physics(a) => cmd::physics::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

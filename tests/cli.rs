@@ -139,3 +139,58 @@ fn pydicom_reads_the_liver_phantom() {
         "{t}"
     );
 }
+
+#[test]
+fn physics_table_prints_csv_and_refuses_bad_requests() {
+    let o = ferrodose(&[
+        "physics",
+        "table",
+        "--particle",
+        "proton",
+        "--material",
+        "water",
+        "--energies",
+        "70,100,150",
+        "--i-ev",
+        "75",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        "energy_MeV,mass_stopping_power_MeV_cm2_g,csda_range_g_cm2"
+    );
+    assert_eq!(lines.len(), 4);
+    // PSTAR CSDA range at 100 MeV: 7.718 g/cm² (0.5 %).
+    let r100: f64 = lines[2].split(',').nth(2).unwrap().parse().unwrap();
+    assert!((r100 / 7.718 - 1.0).abs() < 0.005);
+    for (args, needle) in [
+        (
+            vec!["--particle", "muon", "--energies", "100"],
+            "unknown particle 'muon'",
+        ),
+        (
+            vec![
+                "--particle",
+                "proton",
+                "--material",
+                "lead",
+                "--energies",
+                "100",
+            ],
+            "unknown material 'lead'",
+        ),
+        (
+            vec!["--particle", "carbon", "--energies", "2000"],
+            "outside the model's range",
+        ),
+    ] {
+        let mut all = vec!["physics", "table"];
+        all.extend(args);
+        let o = ferrodose(&all);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(text(&o).contains(needle), "{}", text(&o));
+        assert!(o.stdout.is_empty(), "no partial table on error");
+    }
+}

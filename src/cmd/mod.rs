@@ -3,6 +3,7 @@
 pub mod inspect;
 pub mod output;
 pub mod phantom;
+pub mod physics;
 
 /// Errors of the runner: any library error, shown with its message.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

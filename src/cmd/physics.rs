@@ -1,0 +1,68 @@
+//! `ferrodose physics table`: stopping power and CSDA range for physicists.
+
+use ferrodose_physics::material::{WATER_I_ICRU49_EV, WATER_I_ICRU90_EV};
+use ferrodose_physics::stopping::{mass_stopping_power, MAX_MEV_U};
+use ferrodose_physics::{Ion, Material, RangeTable};
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(clap::Subcommand)]
+enum What {
+    /// CSV of energy (MeV or MeV/u), mass stopping power (MeV·cm²/g) and CSDA range (g/cm²).
+    Table {
+        /// proton or carbon.
+        #[arg(long)]
+        particle: String,
+        /// Material name (water).
+        #[arg(long, default_value = "water")]
+        material: String,
+        /// Comma-separated kinetic energies: MeV for protons, MeV/u for carbon.
+        #[arg(long, value_delimiter = ',', required = true)]
+        energies: Vec<f64>,
+        /// Mean excitation energy of water in eV (78 per ICRU 90; 75 to compare with PSTAR).
+        #[arg(long, default_value_t = WATER_I_ICRU90_EV)]
+        i_ev: f64,
+    },
+}
+
+pub fn run(args: Args) -> Result<(), super::Error> {
+    let What::Table {
+        particle,
+        material,
+        energies,
+        i_ev,
+    } = args.what;
+    let (ion, unit) = match particle.as_str() {
+        "proton" => (Ion::proton(), "MeV"),
+        "carbon" => (Ion::carbon12(), "MeV/u"),
+        other => {
+            return Err(format!("unknown particle '{other}'; expected proton or carbon").into())
+        }
+    };
+    let mat = match material.as_str() {
+        "water" => Material::water(i_ev),
+        other => return Err(format!("unknown material '{other}'; available: water").into()),
+    };
+    if !(50.0..=100.0).contains(&i_ev) {
+        return Err(format!(
+            "--i-ev {i_ev} eV is implausible for water (ICRU 90: 78, ICRU 49: {WATER_I_ICRU49_EV})"
+        )
+        .into());
+    }
+    let table = RangeTable::new(ion, &mat, MAX_MEV_U)?;
+    let mut rows = Vec::with_capacity(energies.len());
+    for e in energies {
+        let s = mass_stopping_power(&ion, e, &mat).map_err(|err| format!("{particle}: {err}"))?;
+        rows.push(format!("{e},{s:.4},{:.5}", table.csda_range(e)?));
+    }
+    println!(
+        "energy_{},mass_stopping_power_MeV_cm2_g,csda_range_g_cm2",
+        unit.replace('/', "_per_")
+    );
+    println!("{}", rows.join("\n"));
+    Ok(())
+}
