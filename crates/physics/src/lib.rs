@@ -6,6 +6,7 @@
 //! Every model names its reference in its doc comment and in `docs/physics.md`.
 
 pub mod constants;
+pub mod depth_dose;
 pub mod material;
 pub mod radiobiology;
 pub mod range;
