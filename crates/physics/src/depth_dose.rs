@@ -16,6 +16,7 @@
 //! IDD(z) = ∫ N(R; R₀, σ) Φ₀/(1+βR) [ (1 + β(R − z))·S(R − z) + γβ·A·E(R − z) ] dR,
 //! per incident proton in MeV·cm²/g (dose × area / fluence).
 
+use crate::quadrature::integrate;
 use crate::range::RangeTable;
 
 /// Bortfeld's primary-fluence loss to nuclear interactions in water (cm²/g).
@@ -127,28 +128,6 @@ impl DepthDose {
         let step = self.depth_g_cm2[1] - self.depth_g_cm2[0];
         self.idd_mev_cm2_g.iter().sum::<f64>() * step
     }
-}
-
-/// Composite 5-point Gauss–Legendre over `intervals` equal parts of [lo, hi].
-fn integrate(lo: f64, hi: f64, intervals: usize, f: impl Fn(f64) -> f64) -> f64 {
-    const GL5: [(f64, f64); 5] = [
-        (0.0, 0.568_888_888_888_889),
-        (-0.538_469_310_105_683, 0.478_628_670_499_366),
-        (0.538_469_310_105_683, 0.478_628_670_499_366),
-        (-0.906_179_845_938_664, 0.236_926_885_056_189),
-        (0.906_179_845_938_664, 0.236_926_885_056_189),
-    ];
-    let h = (hi - lo) / intervals as f64;
-    (0..intervals)
-        .map(|k| {
-            let mid = lo + (k as f64 + 0.5) * h;
-            GL5.iter()
-                .map(|(x, w)| w * f(mid + 0.5 * h * x))
-                .sum::<f64>()
-                * 0.5
-                * h
-        })
-        .sum()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 pub mod constants;
 pub mod depth_dose;
 pub mod material;
+mod quadrature;
 pub mod radiobiology;
 pub mod range;
 pub mod scattering;

@@ -13,6 +13,7 @@
 
 use crate::constants::{BETHE_K, ELECTRON_MASS_MEV};
 use crate::material::Material;
+use crate::quadrature::integrate;
 use crate::stopping::{bethe, Ion, BETHE_MIN_MEV_U, MAX_MEV_U};
 use crate::PhysicsError;
 
@@ -33,15 +34,6 @@ pub struct RangeTable {
 
 /// Grid points per decade of energy.
 const PER_DECADE: usize = 200;
-
-/// 5-point Gauss–Legendre nodes and weights on [−1, 1].
-const GL5: [(f64, f64); 5] = [
-    (0.0, 0.568_888_888_888_889),
-    (-0.538_469_310_105_683, 0.478_628_670_499_366),
-    (0.538_469_310_105_683, 0.478_628_670_499_366),
-    (-0.906_179_845_938_664, 0.236_926_885_056_189),
-    (0.906_179_845_938_664, 0.236_926_885_056_189),
-];
 
 impl RangeTable {
     /// Integrates range and straggling for `ion` in `material` up to `max_mev_u`.
@@ -78,14 +70,8 @@ impl RangeTable {
             .collect();
         let (mut ranges, mut vars) = (vec![r0], vec![v0]);
         for w in energies.windows(2) {
-            let (mid, half) = (0.5 * (w[0] + w[1]), 0.5 * (w[1] - w[0]));
-            let (mut dr, mut dv) = (0.0, 0.0);
-            for (x, wt) in GL5 {
-                let e = mid + half * x;
-                let se = s(e);
-                dr += wt * half * a / se;
-                dv += wt * half * a * strag(e) / se.powi(3);
-            }
+            let dr = integrate(w[0], w[1], 1, |e| a / s(e));
+            let dv = integrate(w[0], w[1], 1, |e| a * strag(e) / s(e).powi(3));
             ranges.push(ranges.last().unwrap() + dr);
             vars.push(vars.last().unwrap() + dv);
         }
