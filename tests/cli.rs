@@ -194,3 +194,20 @@ fn physics_table_prints_csv_and_refuses_bad_requests() {
         assert!(o.stdout.is_empty(), "no partial table on error");
     }
 }
+
+#[test]
+fn physics_calibration_prints_schneider_curve() {
+    let o = ferrodose(&["physics", "calibration", "--hu=-1000,0,1300"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let rows: Vec<Vec<f64>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    // Schneider 2000 density fit: 0.00121 g/cm³ for air, 1.018 at 0 HU.
+    assert!((rows[0][1] - 0.00121).abs() < 1e-5);
+    assert!((rows[1][1] - 1.018).abs() < 1e-5);
+    assert!(rows[2][3] > 1.5, "bone RSP");
+}

@@ -27,23 +27,60 @@ enum What {
         #[arg(long, default_value_t = WATER_I_ICRU90_EV)]
         i_ev: f64,
     },
+    /// CSV of the Schneider (2000) CT calibration at the given CT numbers:
+    /// mass density (g/cm³), relative electron density, RSP at 100 MeV, tissue bin, I (eV).
+    Calibration {
+        /// Comma-separated CT numbers (HU); clamped to −1000…2995.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            required = true,
+            allow_hyphen_values = true
+        )]
+        hu: Vec<f64>,
+    },
 }
 
 pub fn run(args: Args) -> Result<(), super::Error> {
-    let What::Table {
-        particle,
-        material,
-        energies,
-        i_ev,
-    } = args.what;
-    let (ion, unit) = match particle.as_str() {
+    match args.what {
+        What::Table {
+            particle,
+            material,
+            energies,
+            i_ev,
+        } => table(&particle, &material, energies, i_ev),
+        What::Calibration { hu } => {
+            use ferrodose_physics::calibration as c;
+            println!("hu,density_g_cm3,relative_electron_density,rsp_100MeV,tissue_bin,mean_excitation_eV");
+            for h in hu {
+                let bin = c::tissue_bin(h);
+                println!(
+                    "{h},{:.5},{:.5},{:.5},{bin},{:.1}",
+                    c::density_g_cm3(h),
+                    c::relative_electron_density(h),
+                    c::relative_stopping_power(h),
+                    c::mean_excitation_ev(bin)
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn table(
+    particle: &str,
+    material: &str,
+    energies: Vec<f64>,
+    i_ev: f64,
+) -> Result<(), super::Error> {
+    let (ion, unit) = match particle {
         "proton" => (Ion::proton(), "MeV"),
         "carbon" => (Ion::carbon12(), "MeV/u"),
         other => {
             return Err(format!("unknown particle '{other}'; expected proton or carbon").into())
         }
     };
-    let mat = match material.as_str() {
+    let mat = match material {
         "water" => Material::water(i_ev),
         other => return Err(format!("unknown material '{other}'; available: water").into()),
     };

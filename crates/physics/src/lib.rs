@@ -5,6 +5,7 @@
 //! power in MeV·cm²/g, ranges in g/cm², angles in radians, dose in Gy.
 //! Every model names its reference in its doc comment and in `docs/physics.md`.
 
+pub mod calibration;
 pub mod constants;
 pub mod depth_dose;
 pub mod material;
