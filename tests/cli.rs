@@ -211,3 +211,30 @@ fn physics_calibration_prints_schneider_curve() {
     assert!((rows[1][1] - 1.018).abs() < 1e-5);
     assert!(rows[2][3] > 1.5, "bone RSP");
 }
+
+#[test]
+fn physics_photon_prints_coefficients_and_refuses_bad_input() {
+    let o = ferrodose(&[
+        "physics",
+        "photon",
+        "--material",
+        "water",
+        "--energies",
+        "1,6",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let rows: Vec<Vec<f64>> = out
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    // XCOM water: 0.07072 cm²/g at 1 MeV, 0.02770 at 6 MeV (1 %).
+    assert!((rows[0][1] / 0.07072 - 1.0).abs() < 0.01);
+    assert!((rows[1][1] / 0.02770 - 1.0).abs() < 0.01);
+    let o = ferrodose(&["physics", "photon", "--material", "lead", "--energies", "1"]);
+    assert!(!o.status.success() && text(&o).contains("unknown material 'lead'"));
+    let o = ferrodose(&["physics", "photon", "--energies", "30"]);
+    assert!(!o.status.success() && text(&o).contains("outside"));
+    assert!(o.stdout.is_empty());
+}

@@ -27,6 +27,15 @@ enum What {
         #[arg(long, default_value_t = WATER_I_ICRU90_EV)]
         i_ev: f64,
     },
+    /// CSV of photon energy (MeV), μ/ρ and μ_en/ρ (cm²/g) from the NIST tables.
+    Photon {
+        /// water, air, lung, adipose or bone.
+        #[arg(long, default_value = "water")]
+        material: String,
+        /// Comma-separated photon energies (MeV), 0.01 to 20.
+        #[arg(long, value_delimiter = ',', required = true)]
+        energies: Vec<f64>,
+    },
     /// CSV of the Schneider (2000) CT calibration at the given CT numbers:
     /// mass density (g/cm³), relative electron density, RSP at 100 MeV, tissue bin, I (eV).
     Calibration {
@@ -49,6 +58,20 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             energies,
             i_ev,
         } => table(&particle, &material, energies, i_ev),
+        What::Photon { material, energies } => {
+            let m = ferrodose_physics::photon::PhotonMaterial::named(&material)?;
+            let mut rows = Vec::with_capacity(energies.len());
+            for e in energies {
+                rows.push(format!(
+                    "{e},{:.5e},{:.5e}",
+                    m.mass_attenuation(e)?,
+                    m.mass_energy_absorption(e)?
+                ));
+            }
+            println!("energy_MeV,mu_over_rho_cm2_g,mu_en_over_rho_cm2_g");
+            println!("{}", rows.join("\n"));
+            Ok(())
+        }
         What::Calibration { hu } => {
             use ferrodose_physics::calibration as c;
             println!("hu,density_g_cm3,relative_electron_density,rsp_100MeV,tissue_bin,mean_excitation_eV");

@@ -9,6 +9,7 @@ pub mod calibration;
 pub mod constants;
 pub mod depth_dose;
 pub mod material;
+pub mod photon;
 mod quadrature;
 pub mod radiobiology;
 pub mod range;
