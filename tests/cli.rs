@@ -11,6 +11,17 @@ fn ferrodose(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// Runs `ferrodose` expecting success and parses its CSV output (header skipped).
+fn csv_rows(args: &[&str]) -> Vec<Vec<f64>> {
+    let o = ferrodose(args);
+    assert!(o.status.success(), "{}", text(&o));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect()
+}
+
 fn text(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr)
 }
@@ -197,14 +208,7 @@ fn physics_table_prints_csv_and_refuses_bad_requests() {
 
 #[test]
 fn physics_calibration_prints_schneider_curve() {
-    let o = ferrodose(&["physics", "calibration", "--hu=-1000,0,1300"]);
-    assert!(o.status.success(), "{}", text(&o));
-    let out = String::from_utf8_lossy(&o.stdout);
-    let rows: Vec<Vec<f64>> = out
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-        .collect();
+    let rows = csv_rows(&["physics", "calibration", "--hu=-1000,0,1300"]);
     assert_eq!(rows.len(), 3);
     // Schneider 2000 density fit: 0.00121 g/cm³ for air, 1.018 at 0 HU.
     assert!((rows[0][1] - 0.00121).abs() < 1e-5);
@@ -214,7 +218,7 @@ fn physics_calibration_prints_schneider_curve() {
 
 #[test]
 fn physics_photon_prints_coefficients_and_refuses_bad_input() {
-    let o = ferrodose(&[
+    let rows = csv_rows(&[
         "physics",
         "photon",
         "--material",
@@ -222,13 +226,6 @@ fn physics_photon_prints_coefficients_and_refuses_bad_input() {
         "--energies",
         "1,6",
     ]);
-    assert!(o.status.success(), "{}", text(&o));
-    let out = String::from_utf8_lossy(&o.stdout);
-    let rows: Vec<Vec<f64>> = out
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
-        .collect();
     // XCOM water: 0.07072 cm²/g at 1 MeV, 0.02770 at 6 MeV (1 %).
     assert!((rows[0][1] / 0.07072 - 1.0).abs() < 0.01);
     assert!((rows[1][1] / 0.02770 - 1.0).abs() < 0.01);
