@@ -174,20 +174,47 @@ mod tests {
     use crate::material::WATER_I_ICRU49_EV;
 
     /// NIST PSTAR (ICRU 49, I = 75 eV) CSDA ranges of protons in liquid water
-    /// (shared/reference/README.md). Issue 3 tolerance: 0.5 %.
+    /// (g/cm²): 70, 100, 150, 200 MeV as in shared/reference/README.md, the
+    /// others from the PSTAR water table. Issue 3 tolerance: 0.5 %, met from
+    /// 30 to 250 MeV.
     #[test]
     fn proton_ranges_match_pstar() {
         let t = RangeTable::new(Ion::proton(), &Material::water(WATER_I_ICRU49_EV), 300.0).unwrap();
         for (e, pstar) in [
+            (30.0, 0.8853),
+            (50.0, 2.227),
             (70.0, 4.080),
+            (80.0, 5.184),
             (100.0, 7.718),
+            (125.0, 11.46),
             (150.0, 15.77),
+            (175.0, 20.62),
             (200.0, 25.96),
+            (225.0, 31.74),
+            (250.0, 37.94),
         ] {
             let r = t.csda_range(e).unwrap();
             assert!((r / pstar - 1.0).abs() < 0.005, "{e} MeV: {r} vs {pstar}");
             let back = t.energy_for_range(r).unwrap();
             assert!((back / e - 1.0).abs() < 1e-6);
+        }
+    }
+
+    /// Known shortfall, kept in view: below 30 MeV the range is short by up to
+    /// 1.4 % (10 MeV) because the Bethe shell correction used (Leo's form, valid
+    /// for η ≥ 0.13) is frozen below 8 MeV, where it underestimates the real
+    /// one. This pins the present error so that it can only improve.
+    #[test]
+    fn low_energy_ranges_are_within_1_5_percent_of_pstar() {
+        let t = RangeTable::new(Ion::proton(), &Material::water(WATER_I_ICRU49_EV), 300.0).unwrap();
+        for (e, pstar) in [(10.0, 0.1230), (15.0, 0.2539), (20.0, 0.4260)] {
+            let r = t.csda_range(e).unwrap();
+            let d = r / pstar - 1.0;
+            assert!(
+                (-0.015..0.0).contains(&d),
+                "{e} MeV: {r} vs {pstar} ({:+.2} %)",
+                d * 100.0
+            );
         }
     }
 
