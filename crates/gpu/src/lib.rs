@@ -10,7 +10,10 @@ pub mod cpu;
 mod kernels;
 
 pub use context::{GpuContext, GpuError, WORKGROUP};
-pub use kernels::{PiecewiseLinear, PiecewiseLinearParams, TableError};
+pub use kernels::{
+    IonPbDose, IonPbParams, IonPbSpot, PiecewiseLinear, PiecewiseLinearParams, TableError,
+    GY_PER_MEV_CM2_G_PER_MM2,
+};
 
 /// Which device the user asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

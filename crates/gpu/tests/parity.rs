@@ -71,3 +71,98 @@ fn piecewise_linear_on_tg119_ct() {
         2.53,
     );
 }
+
+/// Ion pencil-beam kernel on random grids, spots, tables and WED profiles,
+/// Tolerance: 1e-4 of the maximum dose (issue 4).
+#[test]
+fn ion_pb_dose_random_inputs() {
+    use ferrodose_gpu::{IonPbDose, IonPbParams, IonPbSpot};
+    let Some(ctx) = GpuContext::for_tests("ion_pb_dose_random") else {
+        return;
+    };
+    let gpu = Backend::Gpu(Box::new(ctx));
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(99);
+    for _ in 0..4 {
+        let (nx, ny, nz) = (
+            rng.random_range(3..30u32),
+            rng.random_range(3..30u32),
+            rng.random_range(3..30u32),
+        );
+        let n_depth = rng.random_range(2..300u32);
+        let n_energy = rng.random_range(1..5u32);
+        let idd: Vec<f32> = (0..n_depth * n_energy)
+            .map(|_| rng.random_range(0.0..10.0))
+            .collect();
+        let sigma_mcs: Vec<f32> = (0..n_depth * n_energy)
+            .map(|_| rng.random_range(0.0..6.0))
+            .collect();
+        let mut profiles = Vec::new();
+        let spots: Vec<IonPbSpot> = (0..rng.random_range(1..200))
+            .map(|_| {
+                let len = rng.random_range(2..400u32);
+                let offset = profiles.len() as u32;
+                let mut w = 0.0f32;
+                for _ in 0..len {
+                    w += rng.random_range(0.0..2.0);
+                    profiles.push(w);
+                }
+                let d = [
+                    rng.random_range(-1.0..1.0f32),
+                    rng.random_range(-1.0..1.0f32),
+                    rng.random_range(-1.0..1.0f32),
+                ];
+                let n = (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]).sqrt().max(1e-3);
+                IonPbSpot {
+                    origin: [
+                        rng.random_range(-20.0..20.0),
+                        rng.random_range(-20.0..20.0),
+                        rng.random_range(-20.0..20.0),
+                        0.0,
+                    ],
+                    dir: [d[0] / n, d[1] / n, d[2] / n, rng.random_range(0.0..1e3)],
+                    sigma_air_mm: rng.random_range(0.5..8.0),
+                    energy: rng.random_range(0..n_energy),
+                    profile_offset: offset,
+                    profile_len: len,
+                }
+            })
+            .collect();
+        let k = IonPbDose {
+            params: IonPbParams {
+                grid_origin: [-15.0, -15.0, -15.0, 0.0],
+                step_i: [1.3, 0.0, 0.0, 0.0],
+                step_j: [0.0, 1.1, 0.2, 0.0],
+                step_k: [0.0, -0.2, 1.1, 0.0],
+                nx,
+                ny,
+                nz,
+                n_spots: spots.len() as u32,
+                n_depth,
+                voxel_offset: 0,
+                n_voxels: 0,
+                _pad0: 0,
+                depth_step_mm: rng.random_range(0.1..2.0),
+                profile_step_mm: rng.random_range(0.2..2.0),
+                cutoff_sigmas: rng.random_range(2.0..6.0),
+                gy_per_unit: 1e-3,
+            },
+            spots,
+            idd,
+            sigma_mcs,
+            profiles,
+        };
+        let g = k.dose(&gpu).unwrap();
+        let c = k.dose(&Backend::Cpu { reason: None }).unwrap();
+        let max = c.iter().fold(0.0f32, |m, v| m.max(*v));
+        let worst = g
+            .iter()
+            .zip(&c)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(max > 0.0, "the random case deposits dose");
+        assert!(
+            worst <= 1e-4 * max,
+            "max |GPU − CPU| = {worst}, max dose {max}"
+        );
+    }
+}

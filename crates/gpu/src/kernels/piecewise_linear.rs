@@ -1,5 +1,4 @@
-//! Host side of each kernel: its `Pod` parameters (shared by the WGSL shader in
-//! `shaders/` and the CPU twin in `cpu/`) and one call that runs on either backend.
+//! The piecewise-linear lookup kernel (CT calibration curves).
 
 use crate::context::{GpuContext, GpuError};
 use crate::{cpu, Backend};
@@ -14,7 +13,7 @@ pub struct PiecewiseLinearParams {
     pub _pad: [u32; 2],
 }
 
-const PIECEWISE_LINEAR_WGSL: &str = include_str!("../../../shaders/piecewise_linear.wgsl");
+const PIECEWISE_LINEAR_WGSL: &str = include_str!("../../../../shaders/piecewise_linear.wgsl");
 
 /// Why a piecewise-linear table is refused.
 #[derive(Debug, thiserror::Error, PartialEq)]

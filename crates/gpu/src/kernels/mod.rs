@@ -1,0 +1,8 @@
+//! Host side of each kernel: its `Pod` parameters (shared by the WGSL shader in
+//! `shaders/` and the CPU twin in `cpu/`) and one call that runs on either backend.
+
+mod ion_pb_dose;
+mod piecewise_linear;
+
+pub use ion_pb_dose::{IonPbDose, IonPbParams, IonPbSpot, GY_PER_MEV_CM2_G_PER_MM2};
+pub use piecewise_linear::{PiecewiseLinear, PiecewiseLinearParams, TableError};

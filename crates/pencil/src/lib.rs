@@ -1,0 +1,17 @@
+//! Ion pencil-beam dose engine (protons; carbon once its base data exist).
+//!
+//! A spot's dose at a voxel is IDD(WED) × a lateral Gaussian, where WED is the
+//! water-equivalent depth of the voxel's projection on the spot's central ray,
+//! integrated through the relative-stopping-power volume ([`wed`]), and the
+//! Gaussian's σ combines the spot size in air with multiple Coulomb scattering
+//! in water at that WED ([`base_data`]). The per-voxel sum over spots runs in the
+//! `ion_pb_dose` kernel on the GPU or its CPU twin ([`engine`]).
+//!
+//! Dose is dose to water (Gy per particle × weight).
+
+pub mod base_data;
+pub mod engine;
+pub mod wed;
+
+pub use base_data::IonBaseData;
+pub use engine::{BeamSpots, PencilBeamEngine, Spot};

@@ -1,0 +1,218 @@
+//! The proton pencil-beam engine against its physics: range in water, lateral
+//! spread at mid-range, range shift behind bone (issue 4 accuracy targets).
+
+use ferrodose_gpu::Backend;
+use ferrodose_grid::{BeamGeometry, Grid, PatientPosition, Point3, Volume};
+use ferrodose_pencil::{BeamSpots, IonBaseData, PencilBeamEngine, Spot};
+use ferrodose_physics::scattering::{pencil_beam_spread, WATER_RADIATION_LENGTH_G_CM2};
+use ferrodose_physics::{Ion, Material, RangeTable};
+
+const CPU: Backend = Backend::Cpu { reason: None };
+
+/// Gantry 0° on an HFS patient: the beam travels +y; isocentre at the origin.
+fn beam(energy: f64, x_mm: f64, sigma_air_mm: f64) -> BeamSpots {
+    BeamSpots {
+        geometry: BeamGeometry {
+            gantry_deg: 0.0,
+            couch_deg: 0.0,
+            collimator_deg: 0.0,
+            isocentre_mm: Point3::origin(),
+            patient_position: PatientPosition::Hfs,
+        },
+        sigma_air_mm,
+        spots: vec![Spot {
+            energy_mev_u: energy,
+            x_mm,
+            y_mm: 0.0,
+            weight: 1e9,
+        }],
+    }
+}
+
+/// A water block (RSP 1) from y = 0 (surface) to 360 mm, 62 mm wide in x and z.
+fn water_rsp() -> Volume<f32> {
+    let g = Grid::axial(
+        [31, 360, 31],
+        [2.0, 1.0, 2.0],
+        Point3::new(-30.0, 0.5, -30.0),
+    )
+    .unwrap();
+    Volume::filled(g, 1.0)
+}
+
+/// Dose grid along the beam through (x0, 0): lateral ±25 mm in x and z, fine in depth.
+fn depth_grid(x0: f64, depth_mm: f64, lateral_mm: f64) -> Grid {
+    let n_lat = (50.0 / lateral_mm) as usize + 1;
+    Grid::axial(
+        [n_lat, (depth_mm / 0.25) as usize, n_lat],
+        [lateral_mm, 0.25, lateral_mm],
+        Point3::new(x0 - 25.0, 0.125, -25.0),
+    )
+    .unwrap()
+}
+
+/// Depth (mm) and laterally integrated dose, and R80 of that curve.
+fn integrated_r80(dose: &Volume<f32>) -> f64 {
+    let g = dose.grid();
+    let [nx, ny, nz] = g.shape();
+    let curve: Vec<f64> = (0..ny)
+        .map(|j| {
+            (0..nz)
+                .flat_map(|k| (0..nx).map(move |i| (i, k)))
+                .map(|(i, k)| f64::from(*dose.get(i, j, k)))
+                .sum()
+        })
+        .collect();
+    let (peak_j, peak) = curve
+        .iter()
+        .enumerate()
+        .fold((0, 0.0), |b, (j, &v)| if v > b.1 { (j, v) } else { b });
+    let y = |j: usize| g.voxel_centre(0, j, 0).y;
+    for j in peak_j..ny - 1 {
+        if curve[j] >= 0.8 * peak && curve[j + 1] < 0.8 * peak {
+            return y(j) + (curve[j] - 0.8 * peak) / (curve[j] - curve[j + 1]) * (y(j + 1) - y(j));
+        }
+    }
+    panic!("no distal 80 % point");
+}
+
+/// Issue 4: a single proton spot in water has R80 within 0.5 mm of the physics
+/// crate's CSDA range, 70–230 MeV.
+#[test]
+fn single_spot_r80_in_water() {
+    let energies = [70.0, 150.0, 230.0];
+    let base = IonBaseData::protons(&energies, 0.0, 0.1).unwrap();
+    let rsp = water_rsp();
+    let engine = PencilBeamEngine::new(&base, &rsp);
+    for (row, e) in energies.iter().enumerate() {
+        let grid = depth_grid(0.0, base.csda_mm[row] + 15.0, 2.0);
+        let dose = engine.dose(&[beam(*e, 0.0, 3.0)], &grid, &CPU).unwrap();
+        let r80 = integrated_r80(&dose);
+        let diff = r80 - base.csda_mm[row];
+        eprintln!(
+            "{e} MeV: R80 {r80:.2} mm, CSDA {:.2} mm ({diff:+.3} mm)",
+            base.csda_mm[row]
+        );
+        assert!(
+            diff.abs() < 0.5,
+            "{e} MeV: R80 {r80} vs CSDA {}",
+            base.csda_mm[row]
+        );
+    }
+}
+
+/// Issue 4: the lateral σ at mid-range in water within 5 % of the
+/// Fermi–Eyges/Highland prediction √(σ_air² + σ_MCS²).
+#[test]
+fn lateral_sigma_at_mid_range() {
+    let e = 150.0;
+    let base = IonBaseData::protons(&[e], 0.0, 0.1).unwrap();
+    let rsp = water_rsp();
+    let engine = PencilBeamEngine::new(&base, &rsp);
+    let mid = base.csda_mm[0] / 2.0;
+    // One plane at mid-range, 0.5 mm voxels.
+    let grid = Grid::axial(
+        [101, 1, 101],
+        [0.5, 1.0, 0.5],
+        Point3::new(-25.0, mid, -25.0),
+    )
+    .unwrap();
+    let dose = engine.dose(&[beam(e, 0.0, 3.0)], &grid, &CPU).unwrap();
+    let (mut sum, mut sxx) = (0.0, 0.0);
+    for (n, d) in dose.data().iter().enumerate() {
+        let [i, _, k] = grid.ijk(n);
+        let p = grid.voxel_centre(i, 0, k);
+        sum += f64::from(*d);
+        sxx += f64::from(*d) * p.x * p.x;
+    }
+    let sigma = (sxx / sum).sqrt();
+    let table = RangeTable::new(Ion::proton(), &Material::water(78.0), 200.0).unwrap();
+    let (_, mcs_cm) =
+        pencil_beam_spread(&table, e, mid / 10.0, WATER_RADIATION_LENGTH_G_CM2).unwrap();
+    let expected = (3.0f64.powi(2) + (mcs_cm * 10.0).powi(2)).sqrt();
+    eprintln!("σ at {mid:.1} mm: {sigma:.3} mm, predicted {expected:.3} mm");
+    assert!(
+        (sigma / expected - 1.0).abs() < 0.05,
+        "{sigma} vs {expected}"
+    );
+}
+
+/// Issue 4: behind the 2 cm bone slab of the `slab` phantom the range shortens
+/// by (RSP_bone − 1) × 20 mm, within 0.5 mm. Bone RSP from the Schneider
+/// calibration at +1000 HU; the rest of the body is water (RSP 1).
+#[test]
+fn range_shift_behind_bone_slab() {
+    let e = 150.0;
+    let base = IonBaseData::protons(&[e], 0.0, 0.1).unwrap();
+    let phantom = ferrodose_phantom::Phantom::builtin("slab")
+        .unwrap()
+        .build()
+        .unwrap();
+    let rsp_bone = ferrodose_physics::calibration::relative_stopping_power(1000.0) as f32;
+    let (body, bone) = (
+        phantom.roi("BODY").unwrap(),
+        phantom.roi("Bone_slab").unwrap(),
+    );
+    let with_slab = Volume::from_vec(
+        phantom.hu.grid().clone(),
+        body.data()
+            .iter()
+            .zip(bone.data())
+            .map(|(b, s)| {
+                if *s {
+                    rsp_bone
+                } else if *b {
+                    1.0
+                } else {
+                    0.001
+                }
+            })
+            .collect(),
+    );
+    let water_only = body.map(|b| if *b { 1.0f32 } else { 0.001 });
+    let x0 = -75.0;
+    // The phantom's anterior surface is at y = −150 mm.
+    let grid = Grid::axial(
+        [26, 800, 26],
+        [2.0, 0.25, 2.0],
+        Point3::new(x0 - 25.0, -150.0 + 0.125, -25.0),
+    )
+    .unwrap();
+    let r80 = |rsp: &Volume<f32>| {
+        integrated_r80(
+            &PencilBeamEngine::new(&base, rsp)
+                .dose(&[beam(e, x0, 3.0)], &grid, &CPU)
+                .unwrap(),
+        )
+    };
+    let shift = r80(&water_only) - r80(&with_slab);
+    let expected = (f64::from(rsp_bone) - 1.0) * 20.0;
+    eprintln!("range shift {shift:.3} mm, expected {expected:.3} mm (RSP {rsp_bone:.4})");
+    assert!((shift - expected).abs() < 0.5, "{shift} vs {expected}");
+}
+
+/// Absolute dose: the laterally integrated dose equals the IDD × fluence
+/// (weight / area integrates out) at a plateau depth, to 1 %.
+#[test]
+fn integrated_dose_matches_idd() {
+    let e = 150.0;
+    let base = IonBaseData::protons(&[e], 0.0, 0.1).unwrap();
+    let rsp = water_rsp();
+    let engine = PencilBeamEngine::new(&base, &rsp);
+    let depth = 50.0;
+    let grid = Grid::axial(
+        [101, 1, 101],
+        [0.5, 1.0, 0.5],
+        Point3::new(-25.0, depth, -25.0),
+    )
+    .unwrap();
+    let dose = engine.dose(&[beam(e, 0.0, 3.0)], &grid, &CPU).unwrap();
+    // Σ D·dA (Gy·mm²) = weight × IDD (MeV·cm²/g) × 1.602e-10 Gy·g/MeV × 100 mm²/cm².
+    let integral: f64 = dose.data().iter().map(|d| f64::from(*d) * 0.25).sum();
+    let idd = f64::from(base.idd[(depth / base.depth_step_mm) as usize]);
+    let expected = 1e9 * idd * 1.602_176_634e-10 * 100.0;
+    assert!(
+        (integral / expected - 1.0).abs() < 0.01,
+        "{integral} vs {expected}"
+    );
+}
