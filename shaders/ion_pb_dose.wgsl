@@ -25,7 +25,8 @@ struct Params {
 }
 
 struct Spot {
-    // Start of the central ray (mm); w unused.
+    // Start of the central ray (mm); w = squared radius (mm²) beyond which the
+    // spot deposits nothing at any depth: cut-off² × (σ_air² + max σ_MCS²).
     origin: vec4<f32>,
     // Unit direction; w = weight (particles).
     dir: vec4<f32>,
@@ -92,6 +93,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         }
         let c = cross(d, spot.dir.xyz);
         let r2 = dot(c, c);
+        if (r2 > spot.origin.w) {
+            continue;
+        }
         let wed = profile_at(spot.profile_offset, spot.profile_len, t / params.profile_step_mm);
         let xd = wed / params.depth_step_mm;
         if (xd >= depth_last) {

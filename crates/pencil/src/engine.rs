@@ -107,8 +107,14 @@ impl<'a> PencilBeamEngine<'a> {
                     ))
                 })?;
                 let e = profile.entry_mm;
+                let max_mcs = self.base.sigma_mcs_mm
+                    [row * self.base.n_depth..(row + 1) * self.base.n_depth]
+                    .iter()
+                    .fold(0.0f32, |m, v| m.max(*v));
+                let reach2 = self.cutoff_sigmas.powi(2)
+                    * (beam.sigma_air_mm.powi(2) + f64::from(max_mcs).powi(2));
                 spots.push(IonPbSpot {
-                    origin: [e.x as f32, e.y as f32, e.z as f32, 0.0],
+                    origin: [e.x as f32, e.y as f32, e.z as f32, reach2 as f32],
                     dir: [dir.x as f32, dir.y as f32, dir.z as f32, spot.weight as f32],
                     sigma_air_mm: beam.sigma_air_mm as f32,
                     energy: row as u32,

@@ -56,6 +56,9 @@ pub fn ion_pb_dose(
                     d[0] * dir[1] - d[1] * dir[0],
                 ];
                 let r2 = c[0] * c[0] + c[1] * c[1] + c[2] * c[2];
+                if r2 > spot.origin[3] {
+                    continue;
+                }
                 let wed = profile_at(
                     profiles,
                     spot.profile_offset as usize,

@@ -45,7 +45,9 @@ pub const GY_PER_MEV_CM2_G_PER_MM2: f32 = 1.602_176_6e-8;
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub struct IonPbSpot {
-    /// Start of the central ray, where its WED profile begins (mm; w unused).
+    /// Start of the central ray, where its WED profile begins (mm); w = the
+    /// squared radius (mm²) beyond which the spot deposits nothing at any depth,
+    /// cut-off² × (σ_air² + max σ_MCS²), checked before any table lookup.
     pub origin: [f32; 4],
     /// Unit direction of travel; w = weight (particles).
     pub dir: [f32; 4],
@@ -235,7 +237,7 @@ mod tests {
                 gy_per_unit: 1.0,
             },
             spots: vec![IonPbSpot {
-                origin: [0.0, 0.0, -1.0, 0.0],
+                origin: [0.0, 0.0, -1.0, f32::MAX],
                 dir: [0.0, 0.0, 1.0, 2.0],
                 sigma_air_mm: 1.5,
                 energy: 0,

@@ -1,0 +1,78 @@
+//! Throughput of the ion pencil-beam dose kernel on the TG-119 CT: three proton
+//! beams (gantry 0°, 120°, 240°) with 7 × 7 spots each at 5 mm spacing and
+//! three energies, on a 5 mm dose grid covering the body (101 × 101 × 78
+//! voxels). Reported as voxel–spot pairs per second (each pair is evaluated or
+//! rejected by the lateral cut-off), CPU twin and GPU.
+//!
+//! `cargo bench --bench ion_pb`; results and machines in docs/performance.md.
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use ferrodose_gpu::{Backend, GpuContext, PiecewiseLinear};
+use ferrodose_grid::{BeamGeometry, Grid, PatientPosition, Point3, Volume};
+use ferrodose_pencil::{BeamSpots, IonBaseData, PencilBeamEngine, Spot};
+use std::hint::black_box;
+
+fn ion_pb(c: &mut Criterion) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tg119/dicom");
+    let study = ferrodose_rtio::Study::load(&dir).expect("TG-119 beside the checkout");
+    let cpu = Backend::Cpu { reason: None };
+    let knots = ferrodose_physics::calibration::knots(
+        5.0,
+        ferrodose_physics::calibration::relative_stopping_power,
+    );
+    let rsp = Volume::from_vec(
+        study.ct.hu.grid().clone(),
+        PiecewiseLinear::new(knots)
+            .unwrap()
+            .apply(&cpu, study.ct.hu.data())
+            .unwrap(),
+    );
+    let energies = [120.0, 130.0, 140.0];
+    let base = IonBaseData::protons(&energies, 0.008, 0.5).unwrap();
+    let beams: Vec<BeamSpots> = [0.0, 120.0, 240.0]
+        .iter()
+        .map(|&g| BeamSpots {
+            geometry: BeamGeometry {
+                gantry_deg: g,
+                couch_deg: 0.0,
+                collimator_deg: 0.0,
+                isocentre_mm: Point3::origin(),
+                patient_position: PatientPosition::Hfs,
+            },
+            sigma_air_mm: 4.0,
+            spots: (0..49)
+                .map(|n| Spot {
+                    energy_mev_u: energies[n % 3],
+                    x_mm: f64::from(n as i32 % 7 - 3) * 5.0,
+                    y_mm: f64::from(n as i32 / 7 - 3) * 5.0,
+                    weight: 1e8,
+                })
+                .collect(),
+        })
+        .collect();
+    let grid = Grid::axial(
+        [101, 101, 78],
+        [5.0; 3],
+        Point3::new(-250.0, -250.0, -160.0),
+    )
+    .unwrap();
+    let engine = PencilBeamEngine::new(&base, &rsp);
+    let input = engine.kernel_input(&beams, &grid).unwrap();
+    let pairs = grid.len() as u64 * input.spots.len() as u64;
+    let mut g = c.benchmark_group("ion_pb_dose_tg119_3beams_147spots_5mm");
+    g.throughput(Throughput::Elements(pairs));
+    g.sample_size(10);
+    g.bench_function("cpu", |b| b.iter(|| input.dose(black_box(&cpu)).unwrap()));
+    match GpuContext::new() {
+        Ok(ctx) => {
+            let name = format!("gpu {}", ctx.describe());
+            let gpu = Backend::Gpu(Box::new(ctx));
+            g.bench_function(&name, |b| b.iter(|| input.dose(black_box(&gpu)).unwrap()));
+        }
+        Err(e) => eprintln!("GPU benchmark skipped: {e}"),
+    }
+    g.finish();
+}
+
+criterion_group!(benches, ion_pb);
+criterion_main!(benches);
