@@ -19,8 +19,10 @@ enum Command {
     Phantom(cmd::phantom::Args),
     /// Import the CT series and RT Structure Set of a directory and describe them.
     Inspect(cmd::inspect::Args),
-    /// Physics tables (stopping power, CSDA range).
+    /// Physics tables (stopping power, CSDA range, photon coefficients, CT calibration).
     Physics(cmd::physics::Args),
+    /// Compute the dose of every plan in a plan file and write RT Dose files.
+    Run(cmd::run::Args),
 }
 
 fn main() -> ExitCode {
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
         Command::Phantom(a) => cmd::phantom::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Physics(a) => cmd::physics::run(a),
+        Command::Run(a) => cmd::run::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

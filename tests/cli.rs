@@ -235,3 +235,106 @@ fn physics_photon_prints_coefficients_and_refuses_bad_input() {
     assert!(!o.status.success() && text(&o).contains("outside"));
     assert!(o.stdout.is_empty());
 }
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// `ferrodose run` on the single-spot water example: RT Dose files for
+/// physical and RBE-weighted dose on the phantom's frame of reference, with the
+/// Bragg peak near the CSDA range of 150 MeV protons (158.6 mm) below the surface.
+#[test]
+fn run_single_spot_example_writes_rt_dose() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("spot");
+    let o = ferrodose(&[
+        "run",
+        &example("proton_spot_water.toml"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let phys = ferrodose_rtio::read_rt_dose(&out.join("spot150/RTDOSE_physical.dcm")).unwrap();
+    let rbe = ferrodose_rtio::read_rt_dose(&out.join("spot150/RTDOSE_rbe.dcm")).unwrap();
+    assert_eq!(phys.dose_type, ferrodose_rtio::DoseType::Physical);
+    assert_eq!(rbe.dose_type, ferrodose_rtio::DoseType::Effective);
+    let ct = ferrodose_rtio::Study::load(&out.join("ct")).unwrap();
+    assert_eq!(
+        phys.frame_of_reference_uid,
+        ct.ct.info.frame_of_reference_uid
+    );
+    let (imax, max) = phys
+        .dose_gy
+        .data()
+        .iter()
+        .enumerate()
+        .fold((0, 0.0f32), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
+    let [i, j, k] = phys.dose_gy.grid().ijk(imax);
+    let peak = phys.dose_gy.grid().voxel_centre(i, j, k);
+    // Surface at y = −150 mm; the peak lies a few mm before the CSDA range.
+    assert!(
+        (peak.y + 150.0 - 152.0).abs() < 8.0,
+        "peak at depth {}",
+        peak.y + 150.0
+    );
+    assert!(peak.x.abs() < 2.0 && peak.z.abs() < 2.0);
+    let rbe_max = rbe.dose_gy.min_max().1;
+    assert!((rbe_max / max - 1.1).abs() < 1e-4);
+    // Never overwrites: a second run into the same directory is refused.
+    let o = ferrodose(&[
+        "run",
+        &example("proton_spot_water.toml"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success() && text(&o).contains("--force"));
+}
+
+#[test]
+fn run_refuses_bad_plans_naming_what_and_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(example("proton_spot_water.toml")).unwrap();
+    let cases = [
+        (base.replace("x_mm = 0.0", "x_mm = 400.0"), "misses the CT"),
+        (
+            base.replace("energy = 150.0", "energy = 260.0"),
+            "outside the machine's 70–230 range",
+        ),
+        (
+            base.replace("modality = \"proton\"", "modality = \"carbon\""),
+            "not implemented yet",
+        ),
+        (
+            base.replace(
+                "[dose]",
+                "[prescription]\ntarget = \"Tumour\"\ndose_gy = 50.0\nfractions = 5\n\n[dose]",
+            ),
+            "no structure named 'Tumour'",
+        ),
+        (
+            base.replace("gantry_deg = 0", "gantry_deg = 0\nwedge = true"),
+            "wedge",
+        ),
+    ];
+    for (n, (plan, needle)) in cases.iter().enumerate() {
+        let path = dir.path().join(format!("plan{n}.toml"));
+        std::fs::write(&path, plan).unwrap();
+        let out = dir.path().join(format!("out{n}"));
+        let o = ferrodose(&[
+            "run",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{needle}");
+        let t = text(&o);
+        assert!(
+            t.contains(needle) && !t.contains("panicked"),
+            "{needle}: {t}"
+        );
+    }
+}

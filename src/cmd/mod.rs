@@ -4,6 +4,7 @@ pub mod inspect;
 pub mod output;
 pub mod phantom;
 pub mod physics;
+pub mod run;
 
 /// Errors of the runner: any library error, shown with its message.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;

@@ -40,8 +40,25 @@ pub fn phantom_ct(p: &BuiltPhantom) -> CtSeries {
 pub fn run(args: Args) -> Result<(), super::Error> {
     let built = Phantom::builtin(&args.name)?.build()?;
     prepare_dir(&args.out, args.force)?;
-    let ct = phantom_ct(&built);
-    write_ct_series(&args.out, &ct)?;
+    let (slices, rois) = write_phantom(&built, &args.out)?;
+    let [nx, ny, _] = built.hu.grid().shape();
+    println!(
+        "wrote phantom '{}' to {}: {slices} CT slices of {nx}×{ny} voxels and RS.dcm with {rois} ROIs",
+        built.name,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Writes a phantom's CT series and RT Structure Set into `dir` (created);
+/// returns the number of slices and ROIs.
+pub fn write_phantom(
+    built: &BuiltPhantom,
+    dir: &std::path::Path,
+) -> Result<(usize, usize), super::Error> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+    let ct = phantom_ct(built);
+    write_ct_series(dir, &ct)?;
     let rois: Vec<RoiOut> = built
         .rois
         .iter()
@@ -52,13 +69,6 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             mask: m,
         })
         .collect();
-    write_structure_set(&args.out.join("RS.dcm"), &ct, &built.name, &rois)?;
-    let [nx, ny, nz] = ct.hu.grid().shape();
-    println!(
-        "wrote phantom '{}' to {}: {nz} CT slices of {nx}×{ny} voxels and RS.dcm with {} ROIs",
-        built.name,
-        args.out.display(),
-        rois.len()
-    );
-    Ok(())
+    write_structure_set(&dir.join("RS.dcm"), &ct, &built.name, &rois)?;
+    Ok((ct.hu.grid().shape()[2], rois.len()))
 }

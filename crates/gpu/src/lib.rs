@@ -37,13 +37,22 @@ pub enum Backend {
 }
 
 impl Backend {
-    /// Opens the backend for a preference: `Auto` falls back to the CPU with a
-    /// reason, `Gpu` fails when no adapter works.
+    /// Opens the backend for a preference: `Auto` takes a hardware GPU and
+    /// otherwise the CPU path, with the reason; `Gpu` takes any adapter, a
+    /// software one (lavapipe) included, and fails when none works.
     pub fn select(pref: DevicePreference) -> Result<Self, GpuError> {
         match pref {
             DevicePreference::Cpu => Ok(Self::Cpu { reason: None }),
             DevicePreference::Gpu => GpuContext::new().map(|c| Self::Gpu(Box::new(c))),
             DevicePreference::Auto => Ok(match GpuContext::new() {
+                // A software Vulkan device (lavapipe) runs on the same cores
+                // as the CPU twin and is slower than it: prefer the twin.
+                Ok(c) if c.info.device_type == wgpu::DeviceType::Cpu => Self::Cpu {
+                    reason: Some(format!(
+                        "only a software GPU was found ({}); the CPU path is faster, use --device gpu to force it",
+                        c.describe()
+                    )),
+                },
                 Ok(c) => Self::Gpu(Box::new(c)),
                 Err(e) => Self::Cpu {
                     reason: Some(format!("{e}; using the CPU path")),

@@ -1,0 +1,359 @@
+//! The plan file (TOML): the CT, the prescription, dose settings and one or
+//! more plans of beams and spots. Format reference: `docs/plan-format.md`.
+//!
+//! Parsing refuses unknown keys (naming key and line) and checks values that
+//! need no CT: positive doses and grid spacing, finite angles and weights,
+//! energies inside the machine's range. What needs the CT (structure names, a
+//! plan that misses the CT) is checked by the runner.
+
+use serde::Deserialize;
+use std::path::PathBuf;
+
+/// Why a plan file is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("{source_name}: {message}")]
+    Parse {
+        source_name: String,
+        message: String,
+    },
+    #[error("{source_name}: {key}: {problem}")]
+    Value {
+        source_name: String,
+        key: String,
+        problem: String,
+    },
+}
+
+/// A whole plan file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanFile {
+    pub ct: CtSource,
+    pub prescription: Option<Prescription>,
+    #[serde(default)]
+    pub dose: DoseSettings,
+    #[serde(rename = "plan")]
+    pub plans: Vec<Plan>,
+}
+
+/// Where the CT comes from: exactly one of a built-in phantom or a DICOM directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CtSource {
+    pub phantom: Option<String>,
+    pub dicom: Option<PathBuf>,
+}
+
+/// Prescription to a target structure.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prescription {
+    /// Name of the target structure (for example "PTV").
+    pub target: String,
+    /// Total prescribed dose (Gy, or Gy(RBE) for ions).
+    pub dose_gy: f64,
+    pub fractions: u32,
+}
+
+/// Device preference.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Device {
+    #[default]
+    Auto,
+    Gpu,
+    Cpu,
+}
+
+/// Dose calculation settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoseSettings {
+    /// Dose grid spacing (mm), the same along all axes.
+    #[serde(default = "default_grid_mm")]
+    pub grid_mm: f64,
+    #[serde(default)]
+    pub device: Device,
+}
+
+fn default_grid_mm() -> f64 {
+    3.0
+}
+
+impl Default for DoseSettings {
+    fn default() -> Self {
+        Self {
+            grid_mm: default_grid_mm(),
+            device: Device::Auto,
+        }
+    }
+}
+
+/// Treatment modality.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Modality {
+    Proton,
+    Carbon,
+    Photon,
+}
+
+/// One plan: a modality and its beams.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Plan name; also the output folder name.
+    pub name: String,
+    pub modality: Modality,
+    #[serde(rename = "beam")]
+    pub beams: Vec<Beam>,
+}
+
+/// The isocentre: a point (mm, patient coordinates) or "target" (the centroid
+/// of the prescription's target structure).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum Isocentre {
+    Point([f64; 3]),
+    Named(String),
+}
+
+/// One beam.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Beam {
+    pub gantry_deg: f64,
+    #[serde(default)]
+    pub couch_deg: f64,
+    #[serde(default)]
+    pub collimator_deg: f64,
+    pub isocentre: Isocentre,
+    /// Spot σ in air at the patient (mm).
+    #[serde(default = "default_sigma_air")]
+    pub sigma_air_mm: f64,
+    #[serde(rename = "spot", default)]
+    pub spots: Vec<SpotDef>,
+}
+
+fn default_sigma_air() -> f64 {
+    4.0
+}
+
+/// One spot, listed explicitly.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpotDef {
+    /// Kinetic energy: MeV for protons, MeV/u for carbon.
+    pub energy: f64,
+    /// Beam's-eye-view position at the isocentre plane (mm).
+    pub x_mm: f64,
+    pub y_mm: f64,
+    /// Number of particles.
+    pub weight: f64,
+}
+
+/// Energy range of the generic scanning nozzle (MeV or MeV/u).
+pub fn machine_energy_range(m: Modality) -> Option<(f64, f64)> {
+    match m {
+        Modality::Proton => Some((70.0, 230.0)),
+        Modality::Carbon => Some((85.0, 430.0)),
+        Modality::Photon => None,
+    }
+}
+
+impl PlanFile {
+    /// Parses and checks a plan file; `source_name` (the file name) is named in errors.
+    pub fn parse(text: &str, source_name: &str) -> Result<Self, PlanError> {
+        let file: PlanFile = toml::from_str(text).map_err(|e| PlanError::Parse {
+            source_name: source_name.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        file.check(source_name)?;
+        Ok(file)
+    }
+
+    fn check(&self, source_name: &str) -> Result<(), PlanError> {
+        let bad = |key: String, problem: String| PlanError::Value {
+            source_name: source_name.to_owned(),
+            key,
+            problem,
+        };
+        match (&self.ct.phantom, &self.ct.dicom) {
+            (Some(_), None) | (None, Some(_)) => {}
+            _ => {
+                return Err(bad(
+                    "ct".into(),
+                    "give exactly one of phantom = \"NAME\" or dicom = \"DIR\"".into(),
+                ))
+            }
+        }
+        if let Some(p) = &self.prescription {
+            if !(p.dose_gy > 0.0 && p.dose_gy.is_finite()) {
+                return Err(bad(
+                    "prescription.dose_gy".into(),
+                    format!("{} must be positive", p.dose_gy),
+                ));
+            }
+            if p.fractions == 0 {
+                return Err(bad(
+                    "prescription.fractions".into(),
+                    "must be at least 1".into(),
+                ));
+            }
+        }
+        if !(self.dose.grid_mm >= 0.5 && self.dose.grid_mm <= 10.0) {
+            return Err(bad(
+                "dose.grid_mm".into(),
+                format!("{} mm is outside 0.5–10 mm", self.dose.grid_mm),
+            ));
+        }
+        if self.plans.is_empty() {
+            return Err(bad("plan".into(), "the file defines no [[plan]]".into()));
+        }
+        let mut names = std::collections::HashSet::new();
+        for (pi, plan) in self.plans.iter().enumerate() {
+            let key = |rest: &str| format!("plan[{pi}] '{}'{rest}", plan.name);
+            if plan.name.is_empty()
+                || !plan
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(bad(
+                    key(".name"),
+                    "use letters, digits, '_' and '-' (it names the output folder)".into(),
+                ));
+            }
+            if !names.insert(plan.name.as_str()) {
+                return Err(bad(key(".name"), "used by two plans".into()));
+            }
+            if plan.beams.is_empty() {
+                return Err(bad(key(".beam"), "the plan has no [[plan.beam]]".into()));
+            }
+            for (bi, beam) in plan.beams.iter().enumerate() {
+                let bkey = |rest: &str| key(&format!(".beam[{bi}]{rest}"));
+                for (name, v) in [
+                    ("gantry_deg", beam.gantry_deg),
+                    ("couch_deg", beam.couch_deg),
+                    ("collimator_deg", beam.collimator_deg),
+                ] {
+                    if !v.is_finite() {
+                        return Err(bad(
+                            bkey(&format!(".{name}")),
+                            format!("{v} is not a finite angle"),
+                        ));
+                    }
+                }
+                if let Isocentre::Named(n) = &beam.isocentre {
+                    if n != "target" {
+                        return Err(bad(
+                            bkey(".isocentre"),
+                            format!("'{n}': give [x, y, z] in mm or \"target\""),
+                        ));
+                    }
+                    if self.prescription.is_none() {
+                        return Err(bad(
+                            bkey(".isocentre"),
+                            "\"target\" needs a [prescription] with a target".into(),
+                        ));
+                    }
+                }
+                if !(beam.sigma_air_mm > 0.0 && beam.sigma_air_mm < 30.0) {
+                    return Err(bad(
+                        bkey(".sigma_air_mm"),
+                        format!("{} mm is outside 0–30 mm", beam.sigma_air_mm),
+                    ));
+                }
+                let range = machine_energy_range(plan.modality);
+                for (si, s) in beam.spots.iter().enumerate() {
+                    let skey = bkey(&format!(".spot[{si}]"));
+                    if let Some((lo, hi)) = range {
+                        if !(s.energy >= lo && s.energy <= hi) {
+                            return Err(bad(
+                                format!("{skey}.energy"),
+                                format!("{} is outside the machine's {lo}–{hi} range", s.energy),
+                            ));
+                        }
+                    }
+                    if !(s.weight >= 0.0 && s.weight.is_finite()) {
+                        return Err(bad(
+                            format!("{skey}.weight"),
+                            format!("{} must be finite and non-negative", s.weight),
+                        ));
+                    }
+                    if !(s.x_mm.is_finite() && s.y_mm.is_finite()) {
+                        return Err(bad(skey, "x_mm and y_mm must be finite".into()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[ct]
+phantom = "water"
+
+[prescription]
+target = "PTV"
+dose_gy = 50.0
+fractions = 5
+
+[dose]
+grid_mm = 2.5
+device = "cpu"
+
+[[plan]]
+name = "proton_1"
+modality = "proton"
+
+[[plan.beam]]
+gantry_deg = 0
+isocentre = [0.0, 0.0, 0.0]
+
+[[plan.beam.spot]]
+energy = 150.0
+x_mm = 0.0
+y_mm = 0.0
+weight = 1e9
+"#;
+
+    #[test]
+    fn parses_a_good_file() {
+        let f = PlanFile::parse(GOOD, "good.toml").unwrap();
+        assert_eq!(f.dose.device, Device::Cpu);
+        assert_eq!(f.plans[0].beams[0].spots.len(), 1);
+        assert_eq!(f.plans[0].beams[0].isocentre, Isocentre::Point([0.0; 3]));
+        assert_eq!(f.plans[0].beams[0].sigma_air_mm, 4.0);
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let e = |text: &str| PlanFile::parse(text, "p.toml").unwrap_err().to_string();
+        let unknown = e(&GOOD.replace("gantry_deg = 0", "gantry_deg = 0\ngantry_speed = 3"));
+        assert!(
+            unknown.contains("p.toml") && unknown.contains("gantry_speed"),
+            "{unknown}"
+        );
+        let energy = e(&GOOD.replace("energy = 150.0", "energy = 250.0"));
+        assert!(
+            energy.contains("plan[0] 'proton_1'.beam[0].spot[0].energy")
+                && energy.contains("70–230"),
+            "{energy}"
+        );
+        let both = e(&GOOD.replace("phantom = \"water\"", "phantom = \"water\"\ndicom = \"ct\""));
+        assert!(both.contains("ct: give exactly one"), "{both}");
+        let iso = e(&GOOD.replace("isocentre = [0.0, 0.0, 0.0]", "isocentre = \"tumour\""));
+        assert!(iso.contains("isocentre") && iso.contains("tumour"), "{iso}");
+        let grid = e(&GOOD.replace("grid_mm = 2.5", "grid_mm = 0.0"));
+        assert!(grid.contains("dose.grid_mm"), "{grid}");
+        let name = e(&GOOD.replace("name = \"proton_1\"", "name = \"../x\""));
+        assert!(name.contains(".name"), "{name}");
+    }
+}
