@@ -160,12 +160,6 @@ impl Grid {
         Some(out)
     }
 
-    /// Positions (mm) of the voxel centres along axis `a`, measured from the
-    /// origin along that axis.
-    pub fn axis_offsets_mm(&self, a: usize) -> impl Iterator<Item = f64> + '_ {
-        (0..self.shape[a]).map(move |n| n as f64 * self.spacing_mm[a])
-    }
-
     /// Whether two grids coincide (shape equal, geometry within `tol_mm`).
     pub fn same_as(&self, other: &Grid, tol_mm: f64) -> bool {
         self.shape == other.shape

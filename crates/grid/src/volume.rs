@@ -46,11 +46,6 @@ impl<T> Volume<T> {
         &mut self.data
     }
 
-    /// Gives back the raw data.
-    pub fn into_data(self) -> Vec<T> {
-        self.data
-    }
-
     /// Value at voxel `(i, j, k)`.
     pub fn get(&self, i: usize, j: usize, k: usize) -> &T {
         &self.data[self.grid.index(i, j, k)]

@@ -264,6 +264,25 @@ mod tests {
         }
     }
 
+    /// Any ion: at equal velocity ⁴He²⁺ goes (M_He/M_p)/z² = 0.993 times as
+    /// far as a proton (the Bloch term aside), to 1 %.
+    #[test]
+    fn helium_range_equals_proton_range_at_equal_velocity() {
+        let w = Material::water(78.0);
+        let (p_ion, he) = (Ion::proton(), Ion::new(2, 4));
+        let p = RangeTable::new(p_ion, &w, 300.0).unwrap();
+        let h = RangeTable::new(he, &w, 250.0).unwrap();
+        for e in [70.0, 150.0, 220.0] {
+            let e_p = e * p_ion.mass_mev / (he.mass_mev / 4.0);
+            let ratio = h.csda_range(e).unwrap() / p.csda_range(e_p).unwrap();
+            let expected = he.mass_mev / p_ion.mass_mev / 4.0;
+            assert!(
+                (ratio / expected - 1.0).abs() < 0.01,
+                "{e}: {ratio} vs {expected}"
+            );
+        }
+    }
+
     /// Carbon ranges: at equal velocity the range scales as (M_C/M_p)/z² = 0.3308
     /// (shared/reference/README.md; the Bloch term, which lengthens carbon ranges
     /// by a few tenths of a percent, aside), to 1 %.
