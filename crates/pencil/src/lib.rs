@@ -11,7 +11,9 @@
 
 pub mod base_data;
 pub mod engine;
+pub mod placement;
 pub mod wed;
 
 pub use base_data::IonBaseData;
 pub use engine::{BeamSpots, PencilBeamEngine, Spot};
+pub use placement::{place_spots, Placement, PlacementSettings};

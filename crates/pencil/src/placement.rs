@@ -1,0 +1,153 @@
+//! Spot placement: energy layers that cover the target plus distal and proximal
+//! margins along each ray, on a lateral grid in the beam's-eye view, keeping
+//! only spots whose Bragg peak falls in the target plus margin.
+
+use crate::engine::Spot;
+use crate::wed::wed_profile;
+use ferrodose_grid::{BeamGeometry, Mask, Volume};
+use ferrodose_physics::RangeTable;
+
+/// Settings of the spot placement (lengths in mm, WED for the depth ones).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlacementSettings {
+    /// Lateral spot spacing in the isocentre plane.
+    pub lateral_spacing_mm: f64,
+    /// Spacing of the energy layers in water-equivalent depth.
+    pub layer_spacing_mm: f64,
+    /// Lateral margin around the target for spot positions.
+    pub lateral_margin_mm: f64,
+    /// Extra WED beyond the distal edge: fixed part …
+    pub distal_margin_mm: f64,
+    /// … plus this percentage of the distal-edge WED (range uncertainty).
+    pub distal_margin_percent: f64,
+    /// Extra WED before the proximal edge.
+    pub proximal_margin_mm: f64,
+}
+
+impl PlacementSettings {
+    /// Defaults tied to the spot size: lateral spacing 1.2·σ_air (overlapping
+    /// Gaussians), 3 mm layers, 3 mm lateral, 3 mm + 3.5 % distal and 3 mm
+    /// proximal margins.
+    pub fn for_spot_sigma(sigma_air_mm: f64) -> Self {
+        Self {
+            lateral_spacing_mm: 1.2 * sigma_air_mm,
+            layer_spacing_mm: 3.0,
+            lateral_margin_mm: 3.0,
+            distal_margin_mm: 3.0,
+            distal_margin_percent: 3.5,
+            proximal_margin_mm: 3.0,
+        }
+    }
+}
+
+/// The placed spots of one beam (weights 1) and their energies (MeV/u).
+#[derive(Debug, Clone)]
+pub struct Placement {
+    pub spots: Vec<Spot>,
+    /// Distinct layer energies, ascending.
+    pub energies_mev_u: Vec<f64>,
+    /// Layers whose energy fell outside the machine's range and were dropped.
+    pub dropped_layers: usize,
+}
+
+/// Places spots for one beam on `target` through the RSP volume; `table` maps
+/// WED to energy (CSDA range at the layer depth) and `energy_range` is the
+/// machine's (MeV/u).
+pub fn place_spots(
+    target: &Mask,
+    rsp: &Volume<f32>,
+    geometry: &BeamGeometry,
+    table: &RangeTable,
+    energy_range: (f64, f64),
+    s: &PlacementSettings,
+) -> Placement {
+    let frame = geometry.frame();
+    let dir = frame.direction();
+    let grown = target.dilated(s.lateral_margin_mm);
+    let g = grown.grid();
+    // Extent of the grown target in the beam's-eye view.
+    let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+    for (n, _) in grown.data().iter().enumerate().filter(|(_, b)| **b) {
+        let [i, j, k] = g.ijk(n);
+        let b = frame.patient_to_beam(&g.voxel_centre(i, j, k));
+        lo = [lo[0].min(b.x), lo[1].min(b.y)];
+        hi = [hi[0].max(b.x), hi[1].max(b.y)];
+    }
+    let step = s.lateral_spacing_mm;
+    let axis = |l: f64, h: f64| {
+        ((l / step).floor() as i64..=(h / step).ceil() as i64).map(move |n| n as f64 * step)
+    };
+    let profile_step = 0.5;
+    // Per position: the WED interval of the grown target along the ray.
+    let mut rays = Vec::new();
+    for x in axis(lo[0], hi[0]) {
+        for y in axis(lo[1], hi[1]) {
+            let start = frame.bev_to_patient(x, y) - dir * 2000.0;
+            let Some(p) = wed_profile(rsp, &start, &dir, 4000.0, profile_step) else {
+                continue;
+            };
+            let inside: Vec<f64> = p
+                .wed_mm
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| {
+                    let q = p.entry_mm + dir * (*k as f64 * profile_step);
+                    grown
+                        .grid()
+                        .voxel_of(&q)
+                        .is_some_and(|[i, j, k]| *grown.get(i, j, k))
+                })
+                .map(|(_, w)| f64::from(*w))
+                .collect();
+            if let (Some(w0), Some(w1)) = (
+                inside.iter().copied().reduce(f64::min),
+                inside.iter().copied().reduce(f64::max),
+            ) {
+                rays.push((
+                    x,
+                    y,
+                    w0 - s.proximal_margin_mm,
+                    w1 * (1.0 + s.distal_margin_percent / 100.0) + s.distal_margin_mm,
+                ));
+            }
+        }
+    }
+    // Common layers for the beam, from the deepest distal edge upwards.
+    let deepest = rays.iter().map(|r| r.3).fold(0.0, f64::max);
+    let shallowest = rays.iter().map(|r| r.2).fold(f64::MAX, f64::min);
+    let mut layers = Vec::new();
+    let mut w = deepest;
+    while w >= shallowest && w > 0.0 {
+        layers.push(w);
+        w -= s.layer_spacing_mm;
+    }
+    let mut dropped = 0;
+    let mut energies = Vec::new();
+    let mut spots = Vec::new();
+    for &w in &layers {
+        let energy = match table.energy_for_range(w / 10.0) {
+            Ok(e) if e >= energy_range.0 && e <= energy_range.1 => (e * 100.0).round() / 100.0,
+            _ => {
+                dropped += 1;
+                continue;
+            }
+        };
+        energies.push(energy);
+        for &(x, y, w0, w1) in &rays {
+            if w >= w0 && w <= w1 {
+                spots.push(Spot {
+                    energy_mev_u: energy,
+                    x_mm: x,
+                    y_mm: y,
+                    weight: 1.0,
+                });
+            }
+        }
+    }
+    energies.sort_by(f64::total_cmp);
+    Placement {
+        spots,
+        energies_mev_u: energies,
+        dropped_layers: dropped,
+    }
+}
