@@ -4,7 +4,7 @@
 use super::output::prepare_dir;
 use super::phantom::{phantom_ct, write_phantom};
 use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
-use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Vector3, Volume};
+use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
 use ferrodose_pencil::{BeamSpots, IonBaseData, PencilBeamEngine, Spot};
 use ferrodose_plan::{Device, Isocentre, Modality, PlanFile};
 use ferrodose_rtio::{write_rt_dose, CtSeries, DoseSummation, DoseType, RtDose, Study};
@@ -46,19 +46,6 @@ impl Case {
                 .into()
             })
     }
-}
-
-/// Centroid (mm) of a mask's voxel centres.
-fn centroid(m: &Mask) -> Point3<f64> {
-    let g = m.grid();
-    let (sum, n) = m.data().iter().enumerate().filter(|(_, b)| **b).fold(
-        (Vector3::zeros(), 0usize),
-        |(s, n), (i, _)| {
-            let [a, b, c] = g.ijk(i);
-            (s + g.voxel_centre(a, b, c).coords, n + 1)
-        },
-    );
-    Point3::from(sum / n.max(1) as f64)
 }
 
 /// A grid of `spacing_mm` over the CT's extent, with the CT's orientation.
@@ -121,6 +108,12 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         .map(|p| case.structure(&p.target))
         .transpose()?;
     let fractions = file.prescription.as_ref().map_or(1, |p| p.fractions);
+    let target_centre = target
+        .map(|m| {
+            m.centroid_mm()
+                .ok_or("prescription.target: the target structure is empty")
+        })
+        .transpose()?;
 
     let backend = Backend::select(match file.dose.device {
         Device::Auto => DevicePreference::Auto,
@@ -184,9 +177,8 @@ pub fn run(args: Args) -> Result<(), super::Error> {
                     collimator_deg: b.collimator_deg,
                     isocentre_mm: match &b.isocentre {
                         Isocentre::Point(p) => Point3::from(*p),
-                        Isocentre::Named(_) => {
-                            centroid(target.expect("checked: \"target\" needs a prescription"))
-                        }
+                        Isocentre::Named(_) => target_centre
+                            .expect("PlanFile::parse checks: \"target\" needs a prescription"),
                     },
                     patient_position: case.ct.info.patient_position,
                 },

@@ -87,6 +87,18 @@ impl Mask {
         self.count() as f64 * self.grid.voxel_volume_mm3() / 1000.0
     }
 
+    /// Centre of mass (mm) of the voxel centres inside; `None` for an empty mask.
+    pub fn centroid_mm(&self) -> Option<nalgebra::Point3<f64>> {
+        let (sum, n) = self.data.iter().enumerate().filter(|(_, b)| **b).fold(
+            (nalgebra::Vector3::zeros(), 0usize),
+            |(s, n), (i, _)| {
+                let [a, b, c] = self.grid.ijk(i);
+                (s + self.grid.voxel_centre(a, b, c).coords, n + 1)
+            },
+        );
+        (n > 0).then(|| nalgebra::Point3::from(sum / n as f64))
+    }
+
     /// Sørensen–Dice coefficient 2|A∩B| / (|A|+|B|); 1 for two empty masks.
     pub fn dice(&self, other: &Mask) -> f64 {
         assert!(
@@ -234,6 +246,9 @@ mod tests {
         assert_eq!(a.union(&b).count(), 5);
         assert_eq!(a.intersection(&b).count(), 2);
         assert!((a.dice(&b) - 4.0 / 7.0).abs() < 1e-12);
+        // Voxels (0..4, 0, 0) at x = 0, 2, 4, 6 mm: centroid x = 3 mm.
+        assert_eq!(a.centroid_mm(), Some(Point3::new(3.0, 0.0, 0.0)));
+        assert_eq!(Mask::filled(grid(), false).centroid_mm(), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Spot placement on the liver phantom and TG-119.
 
 use ferrodose_gpu::{Backend, PiecewiseLinear};
-use ferrodose_grid::{BeamGeometry, Mask, PatientPosition, Point3, Volume};
+use ferrodose_grid::{BeamGeometry, PatientPosition, Point3, Volume};
 use ferrodose_pencil::wed::wed_profile;
 use ferrodose_pencil::{place_spots, PlacementSettings};
 use ferrodose_physics::{Ion, Material, RangeTable};
@@ -28,18 +28,6 @@ fn geometry(gantry: f64, iso: Point3<f64>) -> BeamGeometry {
     }
 }
 
-fn centroid(m: &Mask) -> Point3<f64> {
-    let g = m.grid();
-    let (s, n) = m.data().iter().enumerate().filter(|(_, b)| **b).fold(
-        (ferrodose_grid::Vector3::zeros(), 0.0),
-        |(s, n), (i, _)| {
-            let [a, b, c] = g.ijk(i);
-            (s + g.voxel_centre(a, b, c).coords, n + 1.0)
-        },
-    );
-    Point3::from(s / n)
-}
-
 /// Every PTV voxel is laterally within half a diagonal of the spot grid of
 /// some spot position, and along every spot position's ray the layers' ranges
 /// reach from above the proximal to beyond the distal edge of the PTV.
@@ -54,7 +42,7 @@ fn liver_spots_cover_the_ptv() {
     let table = RangeTable::new(Ion::proton(), &Material::water(78.0), 250.0).unwrap();
     let settings = PlacementSettings::for_spot_sigma(4.0);
     for gantry in [270.0, 180.0] {
-        let geo = geometry(gantry, centroid(ptv));
+        let geo = geometry(gantry, ptv.centroid_mm().unwrap());
         let placed = place_spots(ptv, &rsp, &geo, &table, (70.0, 230.0), &settings);
         assert!(!placed.spots.is_empty());
         assert_eq!(placed.dropped_layers, 0);
@@ -149,7 +137,7 @@ fn tg119_three_beam_spot_count() {
         layer_spacing_mm: 3.0,
         ..PlacementSettings::for_spot_sigma(4.0)
     };
-    let iso = centroid(target);
+    let iso = target.centroid_mm().unwrap();
     let total: usize = [0.0, 120.0, 240.0]
         .iter()
         .map(|&g| {
