@@ -11,9 +11,13 @@
 
 pub mod base_data;
 pub mod engine;
+pub mod influence;
+pub mod optimise;
 pub mod placement;
 pub mod wed;
 
 pub use base_data::IonBaseData;
 pub use engine::{BeamSpots, PencilBeamEngine, Spot};
+pub use influence::InfluenceMatrix;
+pub use optimise::{optimise, Objective, Optimised};
 pub use placement::{place_spots, Placement, PlacementSettings};

@@ -17,6 +17,51 @@ fn profile_at(profiles: &[f32], offset: usize, len: usize, x: f32) -> f32 {
     lerp(profiles, offset, x)
 }
 
+/// Dose (Gy per unit weight × `gy_per_unit`) of one spot at position `pos`
+/// (mm): the body of the kernel's spot loop, shared by the voxel-major twin
+/// and the spot-major influence-matrix build.
+pub fn pair_dose(
+    p: &IonPbParams,
+    spot: &IonPbSpot,
+    idd: &[f32],
+    sigma_mcs: &[f32],
+    profiles: &[f32],
+    pos: [f32; 3],
+) -> f32 {
+    let d: [f32; 3] = std::array::from_fn(|a| pos[a] - spot.origin[a]);
+    let dir = [spot.dir[0], spot.dir[1], spot.dir[2]];
+    let t = d[0] * dir[0] + d[1] * dir[1] + d[2] * dir[2];
+    if t < 0.0 {
+        return 0.0;
+    }
+    let c = [
+        d[1] * dir[2] - d[2] * dir[1],
+        d[2] * dir[0] - d[0] * dir[2],
+        d[0] * dir[1] - d[1] * dir[0],
+    ];
+    let r2 = c[0] * c[0] + c[1] * c[1] + c[2] * c[2];
+    if r2 > spot.origin[3] {
+        return 0.0;
+    }
+    let wed = profile_at(
+        profiles,
+        spot.profile_offset as usize,
+        spot.profile_len as usize,
+        t / p.profile_step_mm,
+    );
+    let xd = wed / p.depth_step_mm;
+    if xd >= (p.n_depth - 1) as f32 {
+        return 0.0;
+    }
+    let base = (spot.energy * p.n_depth) as usize;
+    let sm = lerp(sigma_mcs, base, xd);
+    let s2 = spot.sigma_air_mm * spot.sigma_air_mm + sm * sm;
+    if r2 > p.cutoff_sigmas * p.cutoff_sigmas * s2 {
+        return 0.0;
+    }
+    spot.dir[3] * lerp(idd, base, xd) * (-0.5 * r2 / s2).exp() / (std::f32::consts::TAU * s2)
+}
+
 /// Dose (Gy) of voxels `voxel_offset .. voxel_offset + n_voxels` into `dose`.
 pub fn ion_pb_dose(
     params: &IonPbParams,
@@ -29,7 +74,6 @@ pub fn ion_pb_dose(
     let p = params;
     let v3 = |a: [f32; 4]| [a[0], a[1], a[2]];
     let (o, si, sj, sk) = (v3(p.grid_origin), v3(p.step_i), v3(p.step_j), v3(p.step_k));
-    let depth_last = (p.n_depth - 1) as f32;
     dose[..p.n_voxels as usize]
         .par_iter_mut()
         .enumerate()
@@ -42,42 +86,10 @@ pub fn ion_pb_dose(
             );
             let pos: [f32; 3] =
                 std::array::from_fn(|a| o[a] + ix * si[a] + iy * sj[a] + iz * sk[a]);
-            let mut total = 0.0f32;
-            for spot in &spots[..p.n_spots as usize] {
-                let d: [f32; 3] = std::array::from_fn(|a| pos[a] - spot.origin[a]);
-                let dir = v3(spot.dir);
-                let t = d[0] * dir[0] + d[1] * dir[1] + d[2] * dir[2];
-                if t < 0.0 {
-                    continue;
-                }
-                let c = [
-                    d[1] * dir[2] - d[2] * dir[1],
-                    d[2] * dir[0] - d[0] * dir[2],
-                    d[0] * dir[1] - d[1] * dir[0],
-                ];
-                let r2 = c[0] * c[0] + c[1] * c[1] + c[2] * c[2];
-                if r2 > spot.origin[3] {
-                    continue;
-                }
-                let wed = profile_at(
-                    profiles,
-                    spot.profile_offset as usize,
-                    spot.profile_len as usize,
-                    t / p.profile_step_mm,
-                );
-                let xd = wed / p.depth_step_mm;
-                if xd >= depth_last {
-                    continue;
-                }
-                let base = (spot.energy * p.n_depth) as usize;
-                let sm = lerp(sigma_mcs, base, xd);
-                let s2 = spot.sigma_air_mm * spot.sigma_air_mm + sm * sm;
-                if r2 > p.cutoff_sigmas * p.cutoff_sigmas * s2 {
-                    continue;
-                }
-                total += spot.dir[3] * lerp(idd, base, xd) * (-0.5 * r2 / s2).exp()
-                    / (std::f32::consts::TAU * s2);
-            }
+            let total: f32 = spots[..p.n_spots as usize]
+                .iter()
+                .map(|s| pair_dose(p, s, idd, sigma_mcs, profiles, pos))
+                .sum();
             *out = total * p.gy_per_unit;
         });
 }

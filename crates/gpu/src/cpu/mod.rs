@@ -4,5 +4,5 @@
 mod ion_pb_dose;
 mod piecewise_linear;
 
-pub use ion_pb_dose::ion_pb_dose;
+pub use ion_pb_dose::{ion_pb_dose, pair_dose};
 pub use piecewise_linear::piecewise_linear;
