@@ -338,3 +338,41 @@ fn run_refuses_bad_plans_naming_what_and_where() {
         );
     }
 }
+
+/// Automatic spots and optimisation through `ferrodose run` (issue 4 liver
+/// plan, coarse: 5 mm grid, 60 iterations, so that CI runs it in seconds).
+#[test]
+fn run_places_and_optimises_spots_for_the_liver_ptv() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = std::fs::read_to_string(example("proton_liver_2beams.toml"))
+        .unwrap()
+        .replace("grid_mm = 3.0", "grid_mm = 5.0")
+        .replace("iterations = 300", "iterations = 60");
+    let path = dir.path().join("plan.toml");
+    std::fs::write(&path, plan).unwrap();
+    let out = dir.path().join("out");
+    let o = ferrodose(&[
+        "run",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    let number_after = |key: &str| -> f64 {
+        t.split(key)
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (d95, d2) = (number_after("D95 "), number_after("D2 "));
+    eprintln!("coarse liver plan: D95 {d95} %, D2 {d2} %");
+    assert!(d95 > 90.0 && d2 < 110.0, "{t}");
+    let rbe = ferrodose_rtio::read_rt_dose(&out.join("proton_2beams/RTDOSE_rbe.dcm")).unwrap();
+    // No dose is reported in the air around the patient.
+    assert_eq!(*rbe.dose_gy.get(0, 0, 0), 0.0);
+}

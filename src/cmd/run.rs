@@ -5,8 +5,12 @@ use super::output::prepare_dir;
 use super::phantom::{phantom_ct, write_phantom};
 use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
-use ferrodose_pencil::{BeamSpots, IonBaseData, PencilBeamEngine, Spot};
-use ferrodose_plan::{Device, Isocentre, Modality, PlanFile};
+use ferrodose_pencil::{
+    optimise, place_spots, uniform_start, BeamSpots, InfluenceMatrix, IonBaseData, Objective,
+    PencilBeamEngine, PlacementSettings, Spot,
+};
+use ferrodose_physics::{Ion, Material, RangeTable};
+use ferrodose_plan::{machine_energy_range, Device, Isocentre, Modality, PlanFile};
 use ferrodose_rtio::{write_rt_dose, CtSeries, DoseSummation, DoseType, RtDose, Study};
 use std::path::PathBuf;
 
@@ -24,6 +28,62 @@ pub struct Args {
 
 /// Constant proton RBE (the clinical standard).
 const PROTON_RBE: f32 = 1.1;
+/// Below this relative stopping power a voxel is air and gets no reported dose.
+const AIR_RSP: f32 = 0.05;
+/// Relative energy spread σ_E/E of the generic nozzle's beams.
+const MACHINE_ENERGY_SPREAD: f64 = 0.008;
+
+/// Optimises the spot weights of `beams` so that the target receives `goal_gy`
+/// per fraction (physical): squared deviation, plus stronger penalties below
+/// 97 % and above 104 % of the goal.
+fn optimise_weights(
+    engine: &PencilBeamEngine,
+    beams: &mut [BeamSpots],
+    grid: &Grid,
+    target: &Mask,
+    goal_gy: f64,
+    iterations: usize,
+) -> Result<(), super::Error> {
+    let input = engine.kernel_input(beams, grid)?;
+    let a = InfluenceMatrix::build(&input, grid, target.data());
+    let voxels = target.voxel_indices();
+    if voxels.is_empty() {
+        return Err("the target has no voxel on the dose grid".into());
+    }
+    let start = uniform_start(&a, &voxels, goal_gy);
+    let objectives = [
+        Objective::SquaredDeviation {
+            voxels: voxels.clone(),
+            dose_gy: goal_gy,
+            weight: 1.0,
+        },
+        Objective::MinDose {
+            voxels: voxels.clone(),
+            dose_gy: 0.97 * goal_gy,
+            weight: 20.0,
+        },
+        Objective::MaxDose {
+            voxels,
+            dose_gy: 1.04 * goal_gy,
+            weight: 20.0,
+        },
+    ];
+    eprintln!(
+        "optimising {} spots over {} target voxels ({} influence entries, {:.0} MB), {iterations} iterations",
+        a.n_spots(),
+        target.count(),
+        a.nnz(),
+        a.bytes() as f64 / 1e6
+    );
+    let result = optimise(&a, &objectives, start, iterations);
+    let mut w = result.weights.into_iter();
+    for beam in beams.iter_mut() {
+        for spot in &mut beam.spots {
+            spot.weight = w.next().expect("one weight per spot");
+        }
+    }
+    Ok(())
+}
 
 /// The CT and its structures, from a phantom or a DICOM directory.
 struct Case {
@@ -46,6 +106,17 @@ impl Case {
                 .into()
             })
     }
+}
+
+/// RBE-weighted doses (Gy(RBE)) of the voxels inside `mask` (on the dose grid).
+fn rbe_doses_in(physical: &Volume<f32>, mask: &Mask) -> Vec<f64> {
+    physical
+        .data()
+        .iter()
+        .zip(mask.data())
+        .filter(|(_, b)| **b)
+        .map(|(d, _)| f64::from(*d * PROTON_RBE))
+        .collect()
 }
 
 /// A grid of `spacing_mm` over the CT's extent, with the CT's orientation.
@@ -140,6 +211,8 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         PiecewiseLinear::new(knots)?.apply(&backend, case.ct.hu.data())?,
     );
     let grid = dose_grid(case.ct.hu.grid(), file.dose.grid_mm)?;
+    let range_table = RangeTable::new(Ion::proton(), &Material::water(78.0), 250.0)?;
+    let rsp_on_grid = rsp.resample(&grid, 0.0);
 
     // Every plan is computed before anything is written, so a failing plan
     // leaves no partial output behind.
@@ -152,22 +225,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             )
             .into());
         }
-        let mut energies: Vec<f64> = plan
-            .beams
-            .iter()
-            .flat_map(|b| b.spots.iter().map(|s| s.energy))
-            .collect();
-        energies.sort_by(f64::total_cmp);
-        energies.dedup_by(|a, b| (*a - *b).abs() < 0.01);
-        if energies.is_empty() {
-            return Err(format!(
-                "plan '{}': no spots (automatic spot placement is not implemented yet)",
-                plan.name
-            )
-            .into());
-        }
-        let base = IonBaseData::protons(&energies, 0.0, 0.1)?;
-        let beams: Vec<BeamSpots> = plan
+        let mut beams: Vec<BeamSpots> = plan
             .beams
             .iter()
             .map(|b| BeamSpots {
@@ -196,11 +254,76 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             })
             .collect();
         let started = std::time::Instant::now();
-        let per_fraction = PencilBeamEngine::new(&base, &rsp)
+        // PlanFile::parse guarantees: no listed spots ⇒ a prescription with a target.
+        let automatic = plan.beams.iter().all(|b| b.spots.is_empty());
+        let target_mask = target.expect("a prescription target").clone();
+        if automatic {
+            let (lo, hi) = machine_energy_range(plan.modality).expect("ion modality");
+            for beam in &mut beams {
+                let placed = place_spots(
+                    &target_mask,
+                    &rsp,
+                    &beam.geometry,
+                    &range_table,
+                    (lo, hi),
+                    &PlacementSettings::for_spot_sigma(beam.sigma_air_mm),
+                );
+                if placed.dropped_layers > 0 {
+                    eprintln!(
+                        "note: plan '{}', gantry {}°: {} energy layers outside the machine's {lo}–{hi} MeV were dropped",
+                        plan.name, beam.geometry.gantry_deg, placed.dropped_layers
+                    );
+                }
+                beam.spots = placed.spots;
+            }
+        }
+        let mut energies: Vec<f64> = beams
+            .iter()
+            .flat_map(|b| b.spots.iter().map(|s| s.energy_mev_u))
+            .collect();
+        energies.sort_by(f64::total_cmp);
+        energies.dedup_by(|a, b| (*a - *b).abs() < 0.01);
+        if energies.is_empty() {
+            return Err(format!("plan '{}': no spot reaches the target", plan.name).into());
+        }
+        let base = IonBaseData::protons(&energies, MACHINE_ENERGY_SPREAD, 0.1)?;
+        let engine = PencilBeamEngine::new(&base, &rsp);
+        if automatic {
+            let prescription = file
+                .prescription
+                .as_ref()
+                .expect("checked by PlanFile::parse");
+            let goal = prescription.dose_gy / f64::from(fractions) / f64::from(PROTON_RBE);
+            optimise_weights(
+                &engine,
+                &mut beams,
+                &grid,
+                &target_mask.resample_nearest(&grid),
+                goal,
+                file.dose.iterations,
+            )
+            .map_err(|e| format!("plan '{}': {e}", plan.name))?;
+        }
+        let per_fraction = engine
             .dose(&beams, &grid, &backend)
             .map_err(|e| format!("plan '{}': {e}", plan.name))?;
-        let physical = per_fraction.map(|d| d * fractions as f32);
-        let summary = format!(
+        // Dose to water is not reported in air (RSP < 0.05 on the dose grid).
+        let physical = Volume::from_vec(
+            grid.clone(),
+            per_fraction
+                .data()
+                .iter()
+                .zip(rsp_on_grid.data())
+                .map(|(d, r)| {
+                    if *r < AIR_RSP {
+                        0.0
+                    } else {
+                        d * fractions as f32
+                    }
+                })
+                .collect(),
+        );
+        let mut summary = format!(
             "plan '{}': {} beams, {} spots, {} fractions, max {:.3} Gy ({:.3} Gy(RBE)), {:.1} s",
             plan.name,
             beams.len(),
@@ -210,6 +333,31 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             physical.min_max().1 * PROTON_RBE,
             started.elapsed().as_secs_f64()
         );
+        if let Some(p) = &file.prescription {
+            let mut doses = rbe_doses_in(&physical, &target_mask.resample_nearest(&grid));
+            doses.sort_by(f64::total_cmp);
+            let at = |q: f64| doses[((doses.len() - 1) as f64 * q).round() as usize];
+            summary += &format!(
+                "; {} D95 {:.1} % and D2 {:.1} % of {} Gy(RBE)",
+                p.target,
+                100.0 * at(0.05) / p.dose_gy,
+                100.0 * at(0.98) / p.dose_gy,
+                p.dose_gy
+            );
+        }
+        if let (Ok(liver), Ok(gtv)) = (case.structure("Liver"), case.structure("GTV")) {
+            // Normal liver = liver − GTV: V20, V30 (% volume) and mean, Gy(RBE).
+            let doses = rbe_doses_in(&physical, &liver.minus(gtv).resample_nearest(&grid));
+            let v = |x: f64| {
+                100.0 * doses.iter().filter(|d| **d >= x).count() as f64 / doses.len().max(1) as f64
+            };
+            summary += &format!(
+                "; normal liver V20 {:.1} %, V30 {:.1} %, mean {:.1} Gy(RBE)",
+                v(20.0),
+                v(30.0),
+                doses.iter().sum::<f64>() / doses.len().max(1) as f64
+            );
+        }
         results.push((plan.name.clone(), physical, summary));
     }
 

@@ -87,6 +87,16 @@ impl Mask {
         self.count() as f64 * self.grid.voxel_volume_mm3() / 1000.0
     }
 
+    /// Linear indices of the voxels inside, ascending.
+    pub fn voxel_indices(&self) -> Vec<u32> {
+        self.data
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b)
+            .map(|(n, _)| n as u32)
+            .collect()
+    }
+
     /// Centre of mass (mm) of the voxel centres inside; `None` for an empty mask.
     pub fn centroid_mm(&self) -> Option<nalgebra::Point3<f64>> {
         let (sum, n) = self.data.iter().enumerate().filter(|(_, b)| **b).fold(
@@ -241,6 +251,7 @@ mod tests {
         }
         *b.get_mut(0, 1, 0) = true;
         assert_eq!(a.count(), 4);
+        assert_eq!(b.voxel_indices(), vec![2, 3, 4]);
         assert!((a.volume_cc() - 4.0 * 20.0 / 1000.0).abs() < 1e-12);
         assert_eq!(a.minus(&b).count(), 2);
         assert_eq!(a.union(&b).count(), 5);

@@ -80,6 +80,13 @@ fn objective(a: &InfluenceMatrix, objectives: &[Objective], w: &[f64]) -> (f64, 
     (f, a.transpose_mul(&gd))
 }
 
+/// Equal weights, scaled so that the mean dose over `voxels` is `dose_gy`.
+pub fn uniform_start(a: &InfluenceMatrix, voxels: &[u32], dose_gy: f64) -> Vec<f64> {
+    let d = a.dose(&vec![1.0; a.n_spots()]);
+    let mean = voxels.iter().map(|v| d[*v as usize]).sum::<f64>() / voxels.len().max(1) as f64;
+    vec![if mean > 0.0 { dose_gy / mean } else { 0.0 }; a.n_spots()]
+}
+
 /// Minimises the objectives over w ≥ 0 from `start` for `iterations` steps.
 pub fn optimise(
     a: &InfluenceMatrix,

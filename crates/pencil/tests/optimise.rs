@@ -4,8 +4,8 @@
 use ferrodose_gpu::Backend;
 use ferrodose_grid::{BeamGeometry, Grid, Mask, PatientPosition, Point3, Volume};
 use ferrodose_pencil::{
-    optimise, place_spots, BeamSpots, InfluenceMatrix, IonBaseData, Objective, PencilBeamEngine,
-    PlacementSettings,
+    optimise, place_spots, uniform_start, BeamSpots, InfluenceMatrix, IonBaseData, Objective,
+    PencilBeamEngine, PlacementSettings,
 };
 use ferrodose_physics::{Ion, Material, RangeTable};
 
@@ -101,23 +101,13 @@ fn sobp_in_water_is_flat() {
         .unwrap();
     // The objective needs the target voxels only.
     let a = InfluenceMatrix::build(&input, &grid, target.data());
-    let voxels: Vec<u32> = target
-        .data()
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b)
-        .map(|(n, _)| n as u32)
-        .collect();
+    let voxels = target.voxel_indices();
     let objectives = [Objective::SquaredDeviation {
         voxels: voxels.clone(),
         dose_gy: 2.0,
         weight: 1.0,
     }];
-    // Start: equal weights scaled to a 2 Gy mean in the target.
-    let ones = vec![1.0; a.n_spots()];
-    let d1 = a.dose(&ones);
-    let mean1 = voxels.iter().map(|v| d1[*v as usize]).sum::<f64>() / voxels.len() as f64;
-    let result = optimise(&a, &objectives, vec![2.0 / mean1; a.n_spots()], 150);
+    let result = optimise(&a, &objectives, uniform_start(&a, &voxels, 2.0), 150);
     assert!(result.history.last().unwrap() < &result.history[0]);
     let d = a.dose(&result.weights);
     // Central axis: x = 0, z = 0 voxel column, target depths 105–135 mm, 2 mm in from each edge.

@@ -75,10 +75,17 @@ pub struct DoseSettings {
     pub grid_mm: f64,
     #[serde(default)]
     pub device: Device,
+    /// Iterations of the spot-weight optimiser (plans with automatic spots).
+    #[serde(default = "default_iterations")]
+    pub iterations: usize,
 }
 
 fn default_grid_mm() -> f64 {
     3.0
+}
+
+fn default_iterations() -> usize {
+    300
 }
 
 impl Default for DoseSettings {
@@ -86,6 +93,7 @@ impl Default for DoseSettings {
         Self {
             grid_mm: default_grid_mm(),
             device: Device::Auto,
+            iterations: default_iterations(),
         }
     }
 }
@@ -208,6 +216,12 @@ impl PlanFile {
                 format!("{} mm is outside 0.5–10 mm", self.dose.grid_mm),
             ));
         }
+        if !(1..=5000).contains(&self.dose.iterations) {
+            return Err(bad(
+                "dose.iterations".into(),
+                format!("{} is outside 1–5000", self.dose.iterations),
+            ));
+        }
         if self.plans.is_empty() {
             return Err(bad("plan".into(), "the file defines no [[plan]]".into()));
         }
@@ -230,6 +244,20 @@ impl PlanFile {
             }
             if plan.beams.is_empty() {
                 return Err(bad(key(".beam"), "the plan has no [[plan.beam]]".into()));
+            }
+            let listed = plan.beams.iter().filter(|b| !b.spots.is_empty()).count();
+            if listed != 0 && listed != plan.beams.len() {
+                return Err(bad(
+                    key(".beam"),
+                    "list spots for every beam, or for none (automatic placement and optimisation)"
+                        .into(),
+                ));
+            }
+            if listed == 0 && self.prescription.is_none() {
+                return Err(bad(
+                    key(".beam"),
+                    "automatic spots need a [prescription] with a target".into(),
+                ));
             }
             for (bi, beam) in plan.beams.iter().enumerate() {
                 let bkey = |rest: &str| key(&format!(".beam[{bi}]{rest}"));
