@@ -256,12 +256,12 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         let started = std::time::Instant::now();
         // PlanFile::parse guarantees: no listed spots ⇒ a prescription with a target.
         let automatic = plan.beams.iter().all(|b| b.spots.is_empty());
-        let target_mask = target.expect("a prescription target").clone();
         if automatic {
+            let target_mask = target.expect("PlanFile::parse: automatic spots need a prescription");
             let (lo, hi) = machine_energy_range(plan.modality).expect("ion modality");
             for beam in &mut beams {
                 let placed = place_spots(
-                    &target_mask,
+                    target_mask,
                     &rsp,
                     &beam.geometry,
                     &range_table,
@@ -298,7 +298,9 @@ pub fn run(args: Args) -> Result<(), super::Error> {
                 &engine,
                 &mut beams,
                 &grid,
-                &target_mask.resample_nearest(&grid),
+                &target
+                    .expect("a prescription target")
+                    .resample_nearest(&grid),
                 goal,
                 file.dose.iterations,
             )
@@ -333,8 +335,8 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             physical.min_max().1 * PROTON_RBE,
             started.elapsed().as_secs_f64()
         );
-        if let Some(p) = &file.prescription {
-            let mut doses = rbe_doses_in(&physical, &target_mask.resample_nearest(&grid));
+        if let (Some(p), Some(t)) = (&file.prescription, target) {
+            let mut doses = rbe_doses_in(&physical, &t.resample_nearest(&grid));
             doses.sort_by(f64::total_cmp);
             let at = |q: f64| doses[((doses.len() - 1) as f64 * q).round() as usize];
             summary += &format!(
