@@ -23,6 +23,8 @@ enum Command {
     Physics(cmd::physics::Args),
     /// Compute the dose of every plan in a plan file and write RT Dose files.
     Run(cmd::run::Args),
+    /// Time the ion pencil-beam kernel on CPU and GPU and check their parity.
+    Bench(cmd::bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Physics(a) => cmd::physics::run(a),
         Command::Run(a) => cmd::run::run(a),
+        Command::Bench(a) => cmd::bench::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -376,3 +376,24 @@ fn run_places_and_optimises_spots_for_the_liver_ptv() {
     // No dose is reported in the air around the patient.
     assert_eq!(*rbe.dose_gy.get(0, 0, 0), 0.0);
 }
+
+/// `ferrodose bench` runs both paths on a tiny case and checks their parity.
+#[test]
+fn bench_runs_and_checks_parity() {
+    let o = ferrodose(&[
+        "bench",
+        "--device",
+        "cpu",
+        "--spots",
+        "20",
+        "--grid-mm",
+        "10",
+        "--repeat",
+        "1",
+    ]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("pairs/s") && t.contains("CPU (rayon"), "{t}");
+    let o = ferrodose(&["bench", "--device", "tpu"]);
+    assert!(!o.status.success() && text(&o).contains("expected cpu, gpu or all"));
+}

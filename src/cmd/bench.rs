@@ -1,0 +1,155 @@
+//! `ferrodose bench`: throughput of the ion pencil-beam dose kernel on the CPU
+//! twin and on the GPU, with a GPU-against-CPU parity check, on the built-in
+//! liver phantom (self-contained, so that it runs on any machine).
+
+use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
+use ferrodose_grid::{BeamGeometry, Grid, Volume};
+use ferrodose_pencil::{place_spots, BeamSpots, IonBaseData, PencilBeamEngine, PlacementSettings};
+use ferrodose_physics::{Ion, Material, RangeTable};
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Which backends to time: cpu, gpu or all.
+    #[arg(long, default_value = "all")]
+    device: String,
+    /// Use at most this many spots (every k-th placed spot), to keep software GPUs quick.
+    #[arg(long, default_value_t = 1000)]
+    spots: usize,
+    /// Dose grid spacing (mm).
+    #[arg(long, default_value_t = 5.0)]
+    grid_mm: f64,
+    /// Timed repetitions per backend (after one warm-up run).
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+}
+
+pub fn run(args: Args) -> Result<(), super::Error> {
+    let (want_cpu, want_gpu) = match args.device.as_str() {
+        "cpu" => (true, false),
+        "gpu" => (false, true),
+        "all" => (true, true),
+        other => return Err(format!("--device {other}: expected cpu, gpu or all").into()),
+    };
+    let phantom = ferrodose_phantom::Phantom::builtin("liver")?.build()?;
+    let ptv = phantom.roi("PTV").ok_or("the liver phantom has no PTV")?;
+    let cpu = Backend::Cpu { reason: None };
+    let knots = ferrodose_physics::calibration::knots(
+        5.0,
+        ferrodose_physics::calibration::relative_stopping_power,
+    );
+    let rsp = Volume::from_vec(
+        phantom.hu.grid().clone(),
+        PiecewiseLinear::new(knots)?.apply(&cpu, phantom.hu.data())?,
+    );
+    let table = RangeTable::new(Ion::proton(), &Material::water(78.0), 250.0)?;
+    let iso = ptv.centroid_mm().ok_or("empty PTV")?;
+    let mut beams: Vec<BeamSpots> = [0.0, 120.0, 240.0]
+        .iter()
+        .map(|&g| {
+            let geometry = BeamGeometry {
+                gantry_deg: g,
+                couch_deg: 0.0,
+                collimator_deg: 0.0,
+                isocentre_mm: iso,
+                patient_position: phantom.patient_position,
+            };
+            let placed = place_spots(
+                ptv,
+                &rsp,
+                &geometry,
+                &table,
+                (70.0, 230.0),
+                &PlacementSettings::for_spot_sigma(4.0),
+            );
+            BeamSpots {
+                geometry,
+                sigma_air_mm: 4.0,
+                spots: placed.spots,
+            }
+        })
+        .collect();
+    let placed: usize = beams.iter().map(|b| b.spots.len()).sum();
+    let keep_every = placed.div_ceil(args.spots.max(1)).max(1);
+    for b in &mut beams {
+        b.spots = b
+            .spots
+            .iter()
+            .step_by(keep_every)
+            .map(|s| ferrodose_pencil::Spot { weight: 1e7, ..*s })
+            .collect();
+    }
+    let mut energies: Vec<f64> = beams
+        .iter()
+        .flat_map(|b| b.spots.iter().map(|s| s.energy_mev_u))
+        .collect();
+    energies.sort_by(f64::total_cmp);
+    energies.dedup();
+    let base = IonBaseData::protons(&energies, 0.008, 0.5)?;
+    let ct = phantom.hu.grid();
+    let shape = [0, 1, 2]
+        .map(|a| ((ct.shape()[a] - 1) as f64 * ct.spacing_mm()[a] / args.grid_mm) as usize + 1);
+    let grid = Grid::axial(shape, [args.grid_mm; 3], ct.origin_mm())?;
+    let input = PencilBeamEngine::new(&base, &rsp).kernel_input(&beams, &grid)?;
+    let pairs = grid.len() as f64 * input.spots.len() as f64;
+    println!(
+        "case: liver phantom, 3 proton beams, {} of {placed} placed spots, {} energies, {}×{}×{} voxels of {} mm ({:.3e} voxel–spot pairs)",
+        input.spots.len(),
+        energies.len(),
+        shape[0],
+        shape[1],
+        shape[2],
+        args.grid_mm,
+        pairs
+    );
+    let time = |backend: &Backend| -> Result<(f64, Vec<f32>), super::Error> {
+        let mut dose = input.dose(backend)?;
+        let mut best = f64::MAX;
+        for _ in 0..args.repeat.max(1) {
+            let t = Instant::now();
+            dose = input.dose(backend)?;
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        Ok((best, dose))
+    };
+    let mut reference: Option<(f64, Vec<f32>)> = None;
+    if want_cpu || want_gpu {
+        let (t, d) = time(&cpu)?;
+        if want_cpu {
+            println!(
+                "{:<60} {:>9.3} s {:>12.3e} pairs/s",
+                cpu.describe(),
+                t,
+                pairs / t
+            );
+        }
+        reference = Some((t, d));
+    }
+    if want_gpu {
+        let gpu = Backend::select(DevicePreference::Gpu)?;
+        let (t, d) = time(&gpu)?;
+        let (t_cpu, d_cpu) = reference.as_ref().expect("the CPU reference ran");
+        let max = d_cpu.iter().fold(0.0f32, |m, v| m.max(*v));
+        let worst = d
+            .iter()
+            .zip(d_cpu)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        println!(
+            "{:<60} {:>9.3} s {:>12.3e} pairs/s  GPU/CPU speed {:.2}×  max |GPU − CPU| {:.2e} of max dose",
+            gpu.describe(),
+            t,
+            pairs / t,
+            t_cpu / t,
+            if max > 0.0 { worst / max } else { 0.0 }
+        );
+        if worst > 1e-4 * max {
+            return Err(format!(
+                "GPU and CPU doses differ by {:.2e} of the maximum (tolerance 1e-4)",
+                worst / max
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
