@@ -338,14 +338,21 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         if let (Some(p), Some(t)) = (&file.prescription, target) {
             let mut doses = rbe_doses_in(&physical, &t.resample_nearest(&grid));
             doses.sort_by(f64::total_cmp);
-            let at = |q: f64| doses[((doses.len() - 1) as f64 * q).round() as usize];
-            summary += &format!(
-                "; {} D95 {:.1} % and D2 {:.1} % of {} Gy(RBE)",
-                p.target,
-                100.0 * at(0.05) / p.dose_gy,
-                100.0 * at(0.98) / p.dose_gy,
-                p.dose_gy
-            );
+            if doses.is_empty() {
+                summary += &format!(
+                    "; {} has no voxel on the {} mm dose grid",
+                    p.target, file.dose.grid_mm
+                );
+            } else {
+                let at = |q: f64| doses[((doses.len() - 1) as f64 * q).round() as usize];
+                summary += &format!(
+                    "; {} D95 {:.1} % and D2 {:.1} % of {} Gy(RBE)",
+                    p.target,
+                    100.0 * at(0.05) / p.dose_gy,
+                    100.0 * at(0.98) / p.dose_gy,
+                    p.dose_gy
+                );
+            }
         }
         if let (Ok(liver), Ok(gtv)) = (case.structure("Liver"), case.structure("GTV")) {
             // Normal liver = liver − GTV: V20, V30 (% volume) and mean, Gy(RBE).
