@@ -1,6 +1,7 @@
 //! Throughput of the foundation stages on the TG-119 CT (167 × 167 × 129 voxels):
 //! exact ray traversal (voxel crossings per second) and the piecewise-linear
-//! CT calibration kernel on the CPU twin and on the GPU (values per second).
+//! CT calibration kernel (Schneider HU → RSP, about 850 knots) on the CPU twin
+//! and on the GPU (values per second).
 //!
 //! `cargo bench --bench foundation`; results and machines in docs/performance.md.
 
@@ -52,16 +53,12 @@ fn ray_traversal(c: &mut Criterion) {
 fn piecewise_linear(c: &mut Criterion) {
     let study = tg119();
     let hu = study.ct.hu.data().to_vec();
-    // matRad's HU → relative electron density table shipped with TG-119.
-    let f = PiecewiseLinear::new(vec![
-        [-1024.0, 0.00324],
-        [200.0, 1.2],
-        [449.0, 1.2],
-        [2000.0, 2.49066],
-        [2048.0, 2.5306],
-        [3071.0, 2.5306],
-    ])
-    .unwrap();
+    // The Schneider (2000) HU → RSP curve of the physics crate, 5 HU knots.
+    let knots = ferrodose_physics::calibration::knots(
+        5.0,
+        ferrodose_physics::calibration::relative_stopping_power,
+    );
+    let f = PiecewiseLinear::new(knots).unwrap();
     let mut g = c.benchmark_group("piecewise_linear_tg119");
     g.throughput(Throughput::Elements(hu.len() as u64));
     let cpu = Backend::Cpu { reason: None };
