@@ -32,13 +32,7 @@ fn ion_pb(c: &mut Criterion) {
     let beams: Vec<BeamSpots> = [0.0, 120.0, 240.0]
         .iter()
         .map(|&g| BeamSpots {
-            geometry: BeamGeometry {
-                gantry_deg: g,
-                couch_deg: 0.0,
-                collimator_deg: 0.0,
-                isocentre_mm: Point3::origin(),
-                patient_position: PatientPosition::Hfs,
-            },
+            geometry: BeamGeometry::coplanar(g, Point3::origin(), PatientPosition::Hfs),
             sigma_air_mm: 4.0,
             spots: (0..49)
                 .map(|n| Spot {

@@ -47,13 +47,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
     let mut beams: Vec<BeamSpots> = [0.0, 120.0, 240.0]
         .iter()
         .map(|&g| {
-            let geometry = BeamGeometry {
-                gantry_deg: g,
-                couch_deg: 0.0,
-                collimator_deg: 0.0,
-                isocentre_mm: iso,
-                patient_position: phantom.patient_position,
-            };
+            let geometry = BeamGeometry::coplanar(g, iso, phantom.patient_position);
             let placed = place_spots(
                 ptv,
                 &rsp,

@@ -89,6 +89,8 @@ fn optimise_weights(
 struct Case {
     ct: CtSeries,
     structures: Vec<(String, Mask)>,
+    /// The built phantom, when the CT is one (written to `DIR/ct`).
+    phantom: Option<ferrodose_phantom::BuiltPhantom>,
 }
 
 impl Case {
@@ -148,6 +150,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
                     .iter()
                     .map(|(r, m)| (r.name.clone(), m.clone()))
                     .collect(),
+                phantom: Some(built),
             }
         }
         (_, Some(dir)) => {
@@ -169,6 +172,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             Case {
                 ct: study.ct,
                 structures,
+                phantom: None,
             }
         }
         _ => unreachable!("PlanFile::parse checks that exactly one CT source is given"),
@@ -211,6 +215,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         PiecewiseLinear::new(knots)?.apply(&backend, case.ct.hu.data())?,
     );
     let grid = dose_grid(case.ct.hu.grid(), file.dose.grid_mm)?;
+    let target_on_grid = target.map(|t| t.resample_nearest(&grid));
     let range_table = RangeTable::new(Ion::proton(), &Material::water(78.0), 250.0)?;
     let rsp_on_grid = rsp.resample(&grid, 0.0);
 
@@ -298,9 +303,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
                 &engine,
                 &mut beams,
                 &grid,
-                &target
-                    .expect("a prescription target")
-                    .resample_nearest(&grid),
+                target_on_grid.as_ref().expect("a prescription target"),
                 goal,
                 file.dose.iterations,
             )
@@ -335,8 +338,8 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             physical.min_max().1 * PROTON_RBE,
             started.elapsed().as_secs_f64()
         );
-        if let (Some(p), Some(t)) = (&file.prescription, target) {
-            let mut doses = rbe_doses_in(&physical, &t.resample_nearest(&grid));
+        if let (Some(p), Some(t)) = (&file.prescription, &target_on_grid) {
+            let mut doses = rbe_doses_in(&physical, t);
             doses.sort_by(f64::total_cmp);
             if doses.is_empty() {
                 summary += &format!(
@@ -371,11 +374,8 @@ pub fn run(args: Args) -> Result<(), super::Error> {
     }
 
     prepare_dir(&args.out, args.force)?;
-    if let Some(name) = &file.ct.phantom {
-        write_phantom(
-            &ferrodose_phantom::Phantom::builtin(name)?.build()?,
-            &args.out.join("ct"),
-        )?;
+    if let Some(built) = &case.phantom {
+        write_phantom(built, &args.out.join("ct"))?;
     }
     for (name, physical, summary) in results {
         let dir = args.out.join(&name);

@@ -85,6 +85,21 @@ pub struct BeamFrame {
 }
 
 impl BeamGeometry {
+    /// A coplanar beam: couch and collimator at 0°.
+    pub fn coplanar(
+        gantry_deg: f64,
+        isocentre_mm: Point3<f64>,
+        patient_position: PatientPosition,
+    ) -> Self {
+        Self {
+            gantry_deg,
+            couch_deg: 0.0,
+            collimator_deg: 0.0,
+            isocentre_mm,
+            patient_position,
+        }
+    }
+
     /// The beam frame in patient coordinates.
     pub fn frame(&self) -> BeamFrame {
         let rad = f64::to_radians;

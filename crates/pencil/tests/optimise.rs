@@ -24,13 +24,7 @@ fn setup() -> (Volume<f32>, Mask, BeamSpots, IonBaseData) {
             })
             .collect(),
     );
-    let geometry = BeamGeometry {
-        gantry_deg: 0.0,
-        couch_deg: 0.0,
-        collimator_deg: 0.0,
-        isocentre_mm: Point3::new(0.0, -30.0, 0.0),
-        patient_position: PatientPosition::Hfs,
-    };
+    let geometry = BeamGeometry::coplanar(0.0, Point3::new(0.0, -30.0, 0.0), PatientPosition::Hfs);
     let table = RangeTable::new(Ion::proton(), &Material::water(78.0), 250.0).unwrap();
     let placed = place_spots(
         &target,

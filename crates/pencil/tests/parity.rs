@@ -32,13 +32,7 @@ fn liver_two_beams_gpu_matches_cpu() {
     let beams: Vec<BeamSpots> = [270.0, 180.0]
         .iter()
         .map(|&g| BeamSpots {
-            geometry: BeamGeometry {
-                gantry_deg: g,
-                couch_deg: 0.0,
-                collimator_deg: 0.0,
-                isocentre_mm: target,
-                patient_position: PatientPosition::Hfs,
-            },
+            geometry: BeamGeometry::coplanar(g, target, PatientPosition::Hfs),
             sigma_air_mm: 4.0,
             spots: (-3..=3)
                 .flat_map(|i| (-3..=3).map(move |j| (i, j)))

@@ -19,13 +19,7 @@ fn rsp_of(hu: &Volume<f32>) -> Volume<f32> {
 }
 
 fn geometry(gantry: f64, iso: Point3<f64>) -> BeamGeometry {
-    BeamGeometry {
-        gantry_deg: gantry,
-        couch_deg: 0.0,
-        collimator_deg: 0.0,
-        isocentre_mm: iso,
-        patient_position: PatientPosition::Hfs,
-    }
+    BeamGeometry::coplanar(gantry, iso, PatientPosition::Hfs)
 }
 
 /// Every PTV voxel is laterally within half a diagonal of the spot grid of

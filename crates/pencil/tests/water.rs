@@ -12,13 +12,7 @@ const CPU: Backend = Backend::Cpu { reason: None };
 /// Gantry 0° on an HFS patient: the beam travels +y; isocentre at the origin.
 fn beam(energy: f64, x_mm: f64, sigma_air_mm: f64) -> BeamSpots {
     BeamSpots {
-        geometry: BeamGeometry {
-            gantry_deg: 0.0,
-            couch_deg: 0.0,
-            collimator_deg: 0.0,
-            isocentre_mm: Point3::origin(),
-            patient_position: PatientPosition::Hfs,
-        },
+        geometry: BeamGeometry::coplanar(0.0, Point3::origin(), PatientPosition::Hfs),
         sigma_air_mm,
         spots: vec![Spot {
             energy_mev_u: energy,
@@ -49,6 +43,19 @@ fn depth_grid(x0: f64, depth_mm: f64, lateral_mm: f64) -> Grid {
         Point3::new(x0 - 25.0, 0.125, -25.0),
     )
     .unwrap()
+}
+
+/// Dose of one central spot (σ_air 3 mm) in the plane at `depth_mm`, 0.5 mm voxels over ±25 mm.
+fn plane_dose(base: &IonBaseData, rsp: &Volume<f32>, energy: f64, depth_mm: f64) -> Volume<f32> {
+    let grid = Grid::axial(
+        [101, 1, 101],
+        [0.5, 1.0, 0.5],
+        Point3::new(-25.0, depth_mm, -25.0),
+    )
+    .unwrap();
+    PencilBeamEngine::new(base, rsp)
+        .dose(&[beam(energy, 0.0, 3.0)], &grid, &CPU)
+        .unwrap()
 }
 
 /// Depth (mm) and laterally integrated dose, and R80 of that curve.
@@ -108,16 +115,9 @@ fn lateral_sigma_at_mid_range() {
     let e = 150.0;
     let base = IonBaseData::protons(&[e], 0.0, 0.1).unwrap();
     let rsp = water_rsp();
-    let engine = PencilBeamEngine::new(&base, &rsp);
     let mid = base.csda_mm[0] / 2.0;
-    // One plane at mid-range, 0.5 mm voxels.
-    let grid = Grid::axial(
-        [101, 1, 101],
-        [0.5, 1.0, 0.5],
-        Point3::new(-25.0, mid, -25.0),
-    )
-    .unwrap();
-    let dose = engine.dose(&[beam(e, 0.0, 3.0)], &grid, &CPU).unwrap();
+    let dose = plane_dose(&base, &rsp, e, mid);
+    let grid = dose.grid().clone();
     let (mut sum, mut sxx) = (0.0, 0.0);
     for (n, d) in dose.data().iter().enumerate() {
         let [i, _, k] = grid.ijk(n);
@@ -198,15 +198,8 @@ fn integrated_dose_matches_idd() {
     let e = 150.0;
     let base = IonBaseData::protons(&[e], 0.0, 0.1).unwrap();
     let rsp = water_rsp();
-    let engine = PencilBeamEngine::new(&base, &rsp);
     let depth = 50.0;
-    let grid = Grid::axial(
-        [101, 1, 101],
-        [0.5, 1.0, 0.5],
-        Point3::new(-25.0, depth, -25.0),
-    )
-    .unwrap();
-    let dose = engine.dose(&[beam(e, 0.0, 3.0)], &grid, &CPU).unwrap();
+    let dose = plane_dose(&base, &rsp, e, depth);
     // Σ D·dA (Gy·mm²) = weight × IDD (MeV·cm²/g) × 1.602e-10 Gy·g/MeV × 100 mm²/cm².
     let integral: f64 = dose.data().iter().map(|d| f64::from(*d) * 0.25).sum();
     let idd = f64::from(base.idd[(depth / base.depth_step_mm) as usize]);
