@@ -38,6 +38,64 @@ pub struct DepthDose {
     /// Dose-averaged LET of the primary particles (keV/µm in water) at each depth,
     /// Σ S²Φ / Σ SΦ over the residual-range spectrum; secondaries not included.
     pub letd_kev_um: Vec<f64>,
+    /// The dose of each particle species (the primary and, for ions heavier
+    /// than protons, its fragments), for dose-averaged biological models.
+    pub components: Vec<DoseComponent>,
+}
+
+/// The dose of one particle species in a depth–dose curve.
+#[derive(Debug, Clone)]
+pub struct DoseComponent {
+    pub ion: crate::Ion,
+    /// Integrated dose per incident primary (MeV·cm²/g) at each depth.
+    pub idd_mev_cm2_g: Vec<f64>,
+    /// Dose-averaged LET of this species (keV/µm in water) at each depth.
+    pub letd_kev_um: Vec<f64>,
+}
+
+/// A Gaussian distribution of ranges about the CSDA range `r0` (g/cm²).
+pub(crate) struct RangeSpread {
+    pub r0: f64,
+    pub sigma: f64,
+}
+
+impl RangeSpread {
+    /// Ranges of ions of `energy_mev_u` with relative energy spread
+    /// `energy_spread` (σ_E/E): σ² = σ_R² (straggling) + (A·σ_E/S(R₀))².
+    pub fn new(
+        table: &RangeTable,
+        energy_mev_u: f64,
+        energy_spread: f64,
+    ) -> Result<Self, crate::PhysicsError> {
+        let r0 = table.csda_range(energy_mev_u)?;
+        let a = f64::from(table.ion.nucleons);
+        let sigma_spread = energy_spread * energy_mev_u * a / table.stopping_at_residual_range(r0);
+        Ok(Self {
+            r0,
+            sigma: table.range_straggling(energy_mev_u)?.hypot(sigma_spread),
+        })
+    }
+
+    fn density(&self, r: f64) -> f64 {
+        (-0.5 * ((r - self.r0) / self.sigma).powi(2)).exp()
+            / (self.sigma * (2.0 * std::f64::consts::PI).sqrt())
+    }
+
+    /// ∫ N(r) f(r) dr over the ranges r that reach beyond depth `z`, with the
+    /// residual range u = r − z = v^k so that the u^(1/p − 1) (k = 2) or
+    /// u^(2/p − 2) (k = 8) end-of-range singularity of f is removed.
+    pub fn average(&self, z: f64, k: i32, f: &dyn Fn(f64) -> f64) -> f64 {
+        let lo = (self.r0 - 6.0 * self.sigma - z).max(0.0);
+        let hi = self.r0 + 6.0 * self.sigma - z;
+        if hi <= 0.0 {
+            return 0.0;
+        }
+        let kf = f64::from(k);
+        integrate(lo.powf(1.0 / kf), hi.powf(1.0 / kf), 64, |v| {
+            let u = v.powi(k);
+            kf * v.powi(k - 1) * self.density(z + u) * f(z + u)
+        })
+    }
 }
 
 /// Largest electronic stopping power of protons in water, reached near 80 keV
@@ -53,16 +111,10 @@ impl DepthDose {
         energy_spread: f64,
         step_g_cm2: f64,
     ) -> Result<Self, crate::PhysicsError> {
-        let r0 = table.csda_range(energy_mev)?;
+        let spread = RangeSpread::new(table, energy_mev, energy_spread)?;
+        let (r0, sigma) = (spread.r0, spread.sigma);
         let a = f64::from(table.ion.nucleons);
-        let sigma_strag = table.range_straggling(energy_mev)?;
-        let sigma_spread = energy_spread * energy_mev * a / table.stopping_at_residual_range(r0);
-        let sigma = sigma_strag.hypot(sigma_spread);
         let (beta, gamma) = (NUCLEAR_LOSS_PER_G_CM2, NUCLEAR_LOCAL_FRACTION);
-        let gauss = |r: f64| {
-            (-0.5 * ((r - r0) / sigma).powi(2)).exp()
-                / (sigma * (2.0 * std::f64::consts::PI).sqrt())
-        };
         // Deposition at depth z by protons of range r (MeV·cm²/g).
         let local = |z: f64, r: f64| {
             let u = r - z;
@@ -84,28 +136,14 @@ impl DepthDose {
                 .min(PROTON_MAX_STOPPING_MEV_CM2_G);
             (1.0 + beta * u) / (1.0 + beta * r) * s.powi(power)
         };
-        // ∫ N(r) f(r) dr over residual ranges u = r − z ≥ 0, with u = v^k so
-        // that the u^(1/p − 1) (k = 2) or u^(2/p − 2) (k = 8) end-of-range
-        // singularity of the integrand is removed.
-        let over_ranges = |z: f64, k: i32, f: &dyn Fn(f64) -> f64| {
-            let lo = (r0 - 6.0 * sigma - z).max(0.0);
-            let hi = r0 + 6.0 * sigma - z;
-            if hi <= 0.0 {
-                return 0.0;
-            }
-            let kf = f64::from(k);
-            integrate(lo.powf(1.0 / kf), hi.powf(1.0 / kf), 64, |v| {
-                let u = v.powi(k);
-                kf * v.powi(k - 1) * gauss(z + u) * f(z + u)
-            })
-        };
+        let over_ranges = |z: f64, k: i32, f: &dyn Fn(f64) -> f64| spread.average(z, k, f);
         let n = ((r0 + 6.0 * sigma) / step_g_cm2).ceil() as usize + 1;
         let depth: Vec<f64> = (0..n).map(|i| i as f64 * step_g_cm2).collect();
-        let idd = depth
+        let idd: Vec<f64> = depth
             .iter()
             .map(|&z| over_ranges(z, 2, &|r| local(z, r)))
             .collect();
-        let letd = depth
+        let letd: Vec<f64> = depth
             .iter()
             .map(|&z| {
                 let dose = over_ranges(z, 2, &|r| primary(z, r, 1));
@@ -119,6 +157,11 @@ impl DepthDose {
             })
             .collect();
         Ok(Self {
+            components: vec![DoseComponent {
+                ion: table.ion,
+                idd_mev_cm2_g: idd.clone(),
+                letd_kev_um: letd.clone(),
+            }],
             depth_g_cm2: depth,
             idd_mev_cm2_g: idd,
             csda_g_cm2: r0,

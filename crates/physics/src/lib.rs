@@ -6,9 +6,11 @@
 //! Every model names its reference in its doc comment and in `docs/physics.md`.
 
 pub mod calibration;
+pub mod carbon_depth_dose;
 pub mod constants;
 pub mod depth_dose;
 pub mod material;
+pub mod nuclear;
 pub mod photon;
 mod quadrature;
 pub mod radiobiology;

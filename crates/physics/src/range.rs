@@ -136,6 +136,23 @@ impl RangeTable {
         }
     }
 
+    /// CSDA range (g/cm²) at any energy per nucleon up to the table's end:
+    /// below the table the power-law continuation R = R₀·(E/E₀)^p.
+    pub fn residual_range_at_energy(&self, e_u: f64) -> f64 {
+        let (r0, e0) = (self.csda_g_cm2[0], self.energies_mev_u[0]);
+        if e_u <= 0.0 {
+            0.0
+        } else if e_u < e0 {
+            r0 * (e_u / e0).powf(self.low_energy_p)
+        } else {
+            loglog(
+                &self.energies_mev_u,
+                &self.csda_g_cm2,
+                e_u.min(*self.energies_mev_u.last().unwrap()),
+            )
+        }
+    }
+
     /// Stopping power (MeV·cm²/g) of the whole ion with `residual_g_cm2` of
     /// range left, S = A·dE/dR, consistent with the table (power law below it).
     pub fn stopping_at_residual_range(&self, residual_g_cm2: f64) -> f64 {
