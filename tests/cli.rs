@@ -305,8 +305,8 @@ fn run_refuses_bad_plans_naming_what_and_where() {
             "outside the machine's 70–230 range",
         ),
         (
-            base.replace("modality = \"proton\"", "modality = \"carbon\""),
-            "not implemented yet",
+            base.replace("modality = \"proton\"", "modality = \"photon\""),
+            "photon dose is not implemented yet",
         ),
         (
             base.replace(
@@ -340,11 +340,12 @@ fn run_refuses_bad_plans_naming_what_and_where() {
 }
 
 /// Automatic spots and optimisation through `ferrodose run` (issue 4 liver
-/// plan, coarse: 5 mm grid, 60 iterations, so that CI runs it in seconds).
+/// plans, proton and carbon, coarse: 5 mm grid, 60 iterations, so that CI
+/// runs it in about a minute).
 #[test]
 fn run_places_and_optimises_spots_for_the_liver_ptv() {
     let dir = tempfile::tempdir().unwrap();
-    let plan = std::fs::read_to_string(example("proton_liver_2beams.toml"))
+    let plan = std::fs::read_to_string(example("liver_ions.toml"))
         .unwrap()
         .replace("grid_mm = 3.0", "grid_mm = 5.0")
         .replace("iterations = 300", "iterations = 60");
@@ -359,22 +360,40 @@ fn run_places_and_optimises_spots_for_the_liver_ptv() {
     ]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
-    let number_after = |key: &str| -> f64 {
-        t.split(key)
-            .nth(1)
-            .unwrap()
-            .split(' ')
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
-    };
-    let (d95, d2) = (number_after("D95 "), number_after("D2 "));
-    eprintln!("coarse liver plan: D95 {d95} %, D2 {d2} %");
-    assert!(d95 > 90.0 && d2 < 110.0, "{t}");
-    let rbe = ferrodose_rtio::read_rt_dose(&out.join("proton_2beams/RTDOSE_rbe.dcm")).unwrap();
-    // No dose is reported in the air around the patient.
-    assert_eq!(*rbe.dose_gy.get(0, 0, 0), 0.0);
+    for plan in ["proton_2beams", "carbon_2beams"] {
+        let line = t
+            .lines()
+            .find(|l| l.starts_with(&format!("plan '{plan}'")))
+            .unwrap_or_else(|| panic!("no summary for {plan}: {t}"));
+        let number_after = |key: &str| -> f64 {
+            line.split(key)
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        let (d95, d2) = (number_after("D95 "), number_after("D2 "));
+        eprintln!("coarse liver plan {plan}: D95 {d95} %, D2 {d2} %");
+        assert!(d95 > 90.0 && d2 < 110.0, "{line}");
+        let dir = out.join(plan);
+        let physical = ferrodose_rtio::read_rt_dose(&dir.join("RTDOSE_physical.dcm")).unwrap();
+        let rbe = ferrodose_rtio::read_rt_dose(&dir.join("RTDOSE_rbe.dcm")).unwrap();
+        // No dose is reported in the air around the patient.
+        assert_eq!(*rbe.dose_gy.get(0, 0, 0), 0.0);
+        // RBE 1.1 for protons; the carbon RBE at the maximum lies well above it.
+        let ratio = rbe.dose_gy.min_max().1 / physical.dose_gy.min_max().1;
+        if plan == "proton_2beams" {
+            assert!((ratio - 1.1).abs() < 1e-3, "{ratio}");
+        } else {
+            assert!((1.5..3.5).contains(&ratio), "{ratio}");
+        }
+        let letd = std::fs::read(dir.join("LETd.mha")).unwrap();
+        let voxels = physical.dose_gy.grid().len();
+        assert!(letd.len() > 4 * voxels && letd.starts_with(b"ObjectType = Image"));
+    }
 }
 
 /// `ferrodose bench` runs both paths on a tiny case and checks their parity.

@@ -7,11 +7,13 @@ use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
 use ferrodose_pencil::{
     optimise, place_spots, uniform_start, BeamSpots, InfluenceMatrix, IonBaseData, Objective,
-    PencilBeamEngine, PlacementSettings, Spot,
+    PencilBeamEngine, PlacementSettings, Quantity, RbeModel, Spot,
 };
 use ferrodose_physics::{Ion, Material, RangeTable};
 use ferrodose_plan::{machine_energy_range, Device, Isocentre, Modality, PlanFile};
-use ferrodose_rtio::{write_rt_dose, CtSeries, DoseSummation, DoseType, RtDose, Study};
+use ferrodose_rtio::{
+    write_metaimage, write_rt_dose, CtSeries, DoseSummation, DoseType, RtDose, Study,
+};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -26,16 +28,15 @@ pub struct Args {
     force: bool,
 }
 
-/// Constant proton RBE (the clinical standard).
-const PROTON_RBE: f32 = 1.1;
 /// Below this relative stopping power a voxel is air and gets no reported dose.
 const AIR_RSP: f32 = 0.05;
 /// Relative energy spread σ_E/E of the generic nozzle's beams.
 const MACHINE_ENERGY_SPREAD: f64 = 0.008;
 
 /// Optimises the spot weights of `beams` so that the target receives `goal_gy`
-/// per fraction (physical): squared deviation, plus stronger penalties below
-/// 97 % and above 104 % of the goal.
+/// RBE-weighted dose per fraction (Gy(RBE), with each depth's RBE):
+/// squared deviation, plus stronger penalties below 97 % and above 104 % of
+/// the goal.
 fn optimise_weights(
     engine: &PencilBeamEngine,
     beams: &mut [BeamSpots],
@@ -44,7 +45,8 @@ fn optimise_weights(
     goal_gy: f64,
     iterations: usize,
 ) -> Result<(), super::Error> {
-    let input = engine.kernel_input(beams, grid)?;
+    let mut input = engine.kernel_input(beams, grid)?;
+    input.idd = engine.base.table(Quantity::RbeWeightedDose).to_vec();
     let a = InfluenceMatrix::build(&input, grid, target.data());
     let voxels = target.voxel_indices();
     if voxels.is_empty() {
@@ -110,15 +112,82 @@ impl Case {
     }
 }
 
-/// RBE-weighted doses (Gy(RBE)) of the voxels inside `mask` (on the dose grid).
-fn rbe_doses_in(physical: &Volume<f32>, mask: &Mask) -> Vec<f64> {
-    physical
+/// Values of `volume` at the voxels inside `mask` (on the same grid).
+fn values_in(volume: &Volume<f32>, mask: &Mask) -> Vec<f64> {
+    volume
         .data()
         .iter()
         .zip(mask.data())
         .filter(|(_, b)| **b)
-        .map(|(d, _)| f64::from(*d * PROTON_RBE))
+        .map(|(d, _)| f64::from(*d))
         .collect()
+}
+
+/// The doses of one plan over all fractions.
+struct PlanDoses {
+    /// Absorbed dose to water (Gy).
+    physical: Volume<f32>,
+    /// RBE-weighted dose (Gy(RBE)).
+    rbe: Volume<f32>,
+    /// Dose-averaged LET (keV/µm), zero where the dose is below 0.1 % of its maximum.
+    letd: Volume<f32>,
+}
+
+/// Physical, RBE-weighted dose and LETd of `beams` for `fractions`
+/// fractions, zero in air (RSP < 0.05 on the dose grid).
+fn plan_doses(
+    engine: &PencilBeamEngine,
+    beams: &[BeamSpots],
+    grid: &Grid,
+    rsp_on_grid: &Volume<f32>,
+    fractions: u32,
+    backend: &Backend,
+) -> Result<PlanDoses, super::Error> {
+    let carbon = matches!(engine.base.rbe_model, RbeModel::CarbonClinical(_));
+    let quantities: &[Quantity] = if carbon {
+        &[Quantity::Dose, Quantity::LetDose, Quantity::AlphaDose]
+    } else {
+        &[Quantity::Dose, Quantity::LetDose]
+    };
+    let v = engine.doses(beams, grid, backend, quantities)?;
+    let n = grid.len();
+    let dose = v[0].data();
+    let max = v[0].min_max().1;
+    let alpha = |i: usize| {
+        if carbon {
+            f64::from(v[2].data()[i])
+        } else {
+            0.0
+        }
+    };
+    let air = |i: usize| rsp_on_grid.data()[i] < AIR_RSP;
+    let f = fractions as f32;
+    let physical = (0..n)
+        .map(|i| if air(i) { 0.0 } else { dose[i] * f })
+        .collect();
+    let rbe = (0..n)
+        .map(|i| {
+            if air(i) {
+                0.0
+            } else {
+                engine.base.rbe_weighted(f64::from(dose[i]), alpha(i)) as f32 * f
+            }
+        })
+        .collect();
+    let letd = (0..n)
+        .map(|i| {
+            if air(i) || dose[i] <= 1e-3 * max {
+                0.0
+            } else {
+                v[1].data()[i] / dose[i]
+            }
+        })
+        .collect();
+    Ok(PlanDoses {
+        physical: Volume::from_vec(grid.clone(), physical),
+        rbe: Volume::from_vec(grid.clone(), rbe),
+        letd: Volume::from_vec(grid.clone(), letd),
+    })
 }
 
 /// A grid of `spacing_mm` over the CT's extent, with the CT's orientation.
@@ -216,20 +285,26 @@ pub fn run(args: Args) -> Result<(), super::Error> {
     );
     let grid = dose_grid(case.ct.hu.grid(), file.dose.grid_mm)?;
     let target_on_grid = target.map(|t| t.resample_nearest(&grid));
-    let range_table = RangeTable::new(Ion::proton(), &Material::water(78.0), 250.0)?;
+    let water = Material::water(78.0);
+    let proton_ranges = RangeTable::new(Ion::proton(), &water, 250.0)?;
+    let carbon_ranges = RangeTable::new(Ion::carbon12(), &water, 450.0)?;
     let rsp_on_grid = rsp.resample(&grid, 0.0);
 
     // Every plan is computed before anything is written, so a failing plan
     // leaves no partial output behind.
     let mut results = Vec::new();
     for plan in &file.plans {
-        if plan.modality != Modality::Proton {
-            return Err(format!(
-                "plan '{}': {:?} dose is not implemented yet (proton pencil beam only)",
-                plan.name, plan.modality
-            )
-            .into());
-        }
+        let range_table = match plan.modality {
+            Modality::Proton => &proton_ranges,
+            Modality::Carbon => &carbon_ranges,
+            Modality::Photon => {
+                return Err(format!(
+                    "plan '{}': photon dose is not implemented yet (proton and carbon pencil beams only)",
+                    plan.name
+                )
+                .into())
+            }
+        };
         let mut beams: Vec<BeamSpots> = plan
             .beams
             .iter()
@@ -269,13 +344,13 @@ pub fn run(args: Args) -> Result<(), super::Error> {
                     target_mask,
                     &rsp,
                     &beam.geometry,
-                    &range_table,
+                    range_table,
                     (lo, hi),
                     &PlacementSettings::for_spot_sigma(beam.sigma_air_mm),
                 );
                 if placed.dropped_layers > 0 {
                     eprintln!(
-                        "note: plan '{}', gantry {}°: {} energy layers outside the machine's {lo}–{hi} MeV were dropped",
+                        "note: plan '{}', gantry {}°: {} energy layers outside the machine's {lo}–{hi} MeV(/u) were dropped",
                         plan.name, beam.geometry.gantry_deg, placed.dropped_layers
                     );
                 }
@@ -291,14 +366,18 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         if energies.is_empty() {
             return Err(format!("plan '{}': no spot reaches the target", plan.name).into());
         }
-        let base = IonBaseData::protons(&energies, MACHINE_ENERGY_SPREAD, 0.1)?;
+        let base = if plan.modality == Modality::Carbon {
+            IonBaseData::carbon(&energies, MACHINE_ENERGY_SPREAD, 0.1)?
+        } else {
+            IonBaseData::protons(&energies, MACHINE_ENERGY_SPREAD, 0.1)?
+        };
         let engine = PencilBeamEngine::new(&base, &rsp);
         if automatic {
             let prescription = file
                 .prescription
                 .as_ref()
                 .expect("checked by PlanFile::parse");
-            let goal = prescription.dose_gy / f64::from(fractions) / f64::from(PROTON_RBE);
+            let goal = prescription.dose_gy / f64::from(fractions);
             optimise_weights(
                 &engine,
                 &mut beams,
@@ -309,45 +388,28 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             )
             .map_err(|e| format!("plan '{}': {e}", plan.name))?;
         }
-        let per_fraction = engine
-            .dose(&beams, &grid, &backend)
+        let doses = plan_doses(&engine, &beams, &grid, &rsp_on_grid, fractions, &backend)
             .map_err(|e| format!("plan '{}': {e}", plan.name))?;
-        // Dose to water is not reported in air (RSP < 0.05 on the dose grid).
-        let physical = Volume::from_vec(
-            grid.clone(),
-            per_fraction
-                .data()
-                .iter()
-                .zip(rsp_on_grid.data())
-                .map(|(d, r)| {
-                    if *r < AIR_RSP {
-                        0.0
-                    } else {
-                        d * fractions as f32
-                    }
-                })
-                .collect(),
-        );
         let mut summary = format!(
             "plan '{}': {} beams, {} spots, {} fractions, max {:.3} Gy ({:.3} Gy(RBE)), {:.1} s",
             plan.name,
             beams.len(),
             beams.iter().map(|b| b.spots.len()).sum::<usize>(),
             fractions,
-            physical.min_max().1,
-            physical.min_max().1 * PROTON_RBE,
+            doses.physical.min_max().1,
+            doses.rbe.min_max().1,
             started.elapsed().as_secs_f64()
         );
         if let (Some(p), Some(t)) = (&file.prescription, &target_on_grid) {
-            let mut doses = rbe_doses_in(&physical, t);
-            doses.sort_by(f64::total_cmp);
-            if doses.is_empty() {
+            let mut values = values_in(&doses.rbe, t);
+            values.sort_by(f64::total_cmp);
+            if values.is_empty() {
                 summary += &format!(
                     "; {} has no voxel on the {} mm dose grid",
                     p.target, file.dose.grid_mm
                 );
             } else {
-                let at = |q: f64| doses[((doses.len() - 1) as f64 * q).round() as usize];
+                let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
                 summary += &format!(
                     "; {} D95 {:.1} % and D2 {:.1} % of {} Gy(RBE)",
                     p.target,
@@ -359,25 +421,32 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         }
         if let (Ok(liver), Ok(gtv)) = (case.structure("Liver"), case.structure("GTV")) {
             // Normal liver = liver − GTV: V20, V30 (% volume) and mean, Gy(RBE).
-            let doses = rbe_doses_in(&physical, &liver.minus(gtv).resample_nearest(&grid));
+            let values = values_in(&doses.rbe, &liver.minus(gtv).resample_nearest(&grid));
             let v = |x: f64| {
-                100.0 * doses.iter().filter(|d| **d >= x).count() as f64 / doses.len().max(1) as f64
+                100.0 * values.iter().filter(|d| **d >= x).count() as f64
+                    / values.len().max(1) as f64
             };
             summary += &format!(
                 "; normal liver V20 {:.1} %, V30 {:.1} %, mean {:.1} Gy(RBE)",
                 v(20.0),
                 v(30.0),
-                doses.iter().sum::<f64>() / doses.len().max(1) as f64
+                values.iter().sum::<f64>() / values.len().max(1) as f64
             );
         }
-        results.push((plan.name.clone(), physical, summary));
+        let rbe_note = match base.rbe_model {
+            RbeModel::Constant(r) => format!("constant RBE {r}"),
+            RbeModel::CarbonClinical(_) => {
+                "NIRS clinical RBE (MKM, HSG 10 % survival × 1.46)".to_owned()
+            }
+        };
+        results.push((plan.name.clone(), plan.modality, doses, rbe_note, summary));
     }
 
     prepare_dir(&args.out, args.force)?;
     if let Some(built) = &case.phantom {
         write_phantom(built, &args.out.join("ct"))?;
     }
-    for (name, physical, summary) in results {
+    for (name, modality, doses, rbe_note, summary) in results {
         let dir = args.out.join(&name);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let write = |dose: Volume<f32>, kind: DoseType, file: &str, comment: &str| {
@@ -392,18 +461,20 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             };
             write_rt_dose(&dir.join(file), &rt, &case.ct.info)
         };
+        let particle = format!("{modality:?}").to_lowercase();
         write(
-            physical.clone(),
+            doses.physical,
             DoseType::Physical,
             "RTDOSE_physical.dcm",
-            "dose to water, ferrodose proton pencil beam",
+            &format!("dose to water, ferrodose {particle} pencil beam"),
         )?;
         write(
-            physical.map(|d| d * PROTON_RBE),
+            doses.rbe,
             DoseType::Effective,
             "RTDOSE_rbe.dcm",
-            "RBE-weighted dose to water, constant RBE 1.1",
+            &format!("RBE-weighted dose to water, {rbe_note}"),
         )?;
+        write_metaimage(&dir.join("LETd.mha"), &doses.letd)?;
         println!("{summary} -> {}", dir.display());
     }
     Ok(())

@@ -1,6 +1,6 @@
 //! From beams and spots to the `ion_pb_dose` kernel's buffers, and the dose.
 
-use crate::base_data::IonBaseData;
+use crate::base_data::{IonBaseData, Quantity};
 use crate::wed::wed_profile;
 use ferrodose_gpu::{
     Backend, GpuError, IonPbDose, IonPbParams, IonPbSpot, GY_PER_MEV_CM2_G_PER_MM2,
@@ -164,7 +164,27 @@ impl<'a> PencilBeamEngine<'a> {
         dose_grid: &Grid,
         backend: &Backend,
     ) -> Result<Volume<f32>, PencilError> {
-        let input = self.kernel_input(beams, dose_grid)?;
-        Ok(Volume::from_vec(dose_grid.clone(), input.dose(backend)?))
+        Ok(self
+            .doses(beams, dose_grid, backend, &[Quantity::Dose])?
+            .remove(0))
+    }
+
+    /// One volume per quantity of `beams` on `dose_grid`: the rays are traced
+    /// once and the kernel runs once per quantity's depth table.
+    pub fn doses(
+        &self,
+        beams: &[BeamSpots],
+        dose_grid: &Grid,
+        backend: &Backend,
+        quantities: &[Quantity],
+    ) -> Result<Vec<Volume<f32>>, PencilError> {
+        let mut input = self.kernel_input(beams, dose_grid)?;
+        quantities
+            .iter()
+            .map(|q| {
+                input.idd = self.base.table(*q).to_vec();
+                Ok(Volume::from_vec(dose_grid.clone(), input.dose(backend)?))
+            })
+            .collect()
     }
 }

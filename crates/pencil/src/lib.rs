@@ -16,7 +16,7 @@ pub mod optimise;
 pub mod placement;
 pub mod wed;
 
-pub use base_data::IonBaseData;
+pub use base_data::{IonBaseData, Quantity, RbeModel, PROTON_RBE};
 pub use engine::{BeamSpots, PencilBeamEngine, Spot};
 pub use influence::InfluenceMatrix;
 pub use optimise::{optimise, uniform_start, Objective, Optimised};

@@ -5,13 +5,14 @@ use ferrodose_gpu::Backend;
 use ferrodose_grid::{BeamGeometry, Grid, Mask, PatientPosition, Point3, Volume};
 use ferrodose_pencil::{
     optimise, place_spots, uniform_start, BeamSpots, InfluenceMatrix, IonBaseData, Objective,
-    PencilBeamEngine, PlacementSettings,
+    PencilBeamEngine, PlacementSettings, Quantity,
 };
 use ferrodose_physics::{Ion, Material, RangeTable};
 
 /// Water from the surface at y = −150 mm, 2 mm voxels, with a 30 mm cube
-/// target at 105–135 mm depth, and one gantry-0° beam (travelling +y).
-fn setup() -> (Volume<f32>, Mask, BeamSpots, IonBaseData) {
+/// target at 105–135 mm depth, and one gantry-0° beam (travelling +y) of
+/// protons or (`carbon`) ¹²C ions.
+fn setup(carbon: bool) -> (Volume<f32>, Mask, BeamSpots, IonBaseData) {
     let grid = Grid::axial([41, 90, 41], [2.0; 3], Point3::new(-40.0, -149.0, -40.0)).unwrap();
     let rsp = Volume::filled(grid.clone(), 1.0f32);
     let target = Mask::from_vec(
@@ -25,16 +26,25 @@ fn setup() -> (Volume<f32>, Mask, BeamSpots, IonBaseData) {
             .collect(),
     );
     let geometry = BeamGeometry::coplanar(0.0, Point3::new(0.0, -30.0, 0.0), PatientPosition::Hfs);
-    let table = RangeTable::new(Ion::proton(), &Material::water(78.0), 250.0).unwrap();
+    let (ion, machine) = if carbon {
+        (Ion::carbon12(), (85.0, 430.0))
+    } else {
+        (Ion::proton(), (70.0, 230.0))
+    };
+    let table = RangeTable::new(ion, &Material::water(78.0), 450.0).unwrap();
     let placed = place_spots(
         &target,
         &rsp,
         &geometry,
         &table,
-        (70.0, 230.0),
+        machine,
         &PlacementSettings::for_spot_sigma(4.0),
     );
-    let base = IonBaseData::protons(&placed.energies_mev_u, 0.008, 0.1).unwrap();
+    let base = if carbon {
+        IonBaseData::carbon(&placed.energies_mev_u, 0.008, 0.1).unwrap()
+    } else {
+        IonBaseData::protons(&placed.energies_mev_u, 0.008, 0.1).unwrap()
+    };
     (
         rsp,
         target,
@@ -52,7 +62,7 @@ fn setup() -> (Volume<f32>, Mask, BeamSpots, IonBaseData) {
 /// two share the per-pair function.
 #[test]
 fn influence_matrix_reproduces_the_kernel() {
-    let (rsp, _, beam, base) = setup();
+    let (rsp, _, beam, base) = setup(false);
     let engine = PencilBeamEngine::new(&base, &rsp);
     let grid = rsp.grid().clone();
     let input = engine
@@ -83,51 +93,130 @@ fn influence_matrix_reproduces_the_kernel() {
     assert!(a.nnz() < kept * a.n_spots() / 2, "the matrix is sparse");
 }
 
-/// Issue 4: a spread-out Bragg peak optimised in water is flat within ±2 %
-/// along the central axis of the target.
-#[test]
-fn sobp_in_water_is_flat() {
-    let (rsp, target, beam, base) = setup();
+/// Optimises a spread-out peak of `dose` Gy (RBE-weighted with each depth's
+/// RBE) over the target of `setup(carbon)`; returns the influence matrix of
+/// RBE-weighted dose, the weights and the central-axis voxels.
+fn optimised_sobp(
+    carbon: bool,
+    dose: f64,
+) -> (
+    Volume<f32>,
+    BeamSpots,
+    IonBaseData,
+    InfluenceMatrix,
+    Vec<f64>,
+    Vec<usize>,
+) {
+    let (rsp, target, beam, base) = setup(carbon);
     let grid = rsp.grid().clone();
     let engine = PencilBeamEngine::new(&base, &rsp);
-    let input = engine
+    let mut input = engine
         .kernel_input(std::slice::from_ref(&beam), &grid)
         .unwrap();
+    input.idd = base.table(Quantity::RbeWeightedDose).to_vec();
     // The objective needs the target voxels only.
     let a = InfluenceMatrix::build(&input, &grid, target.data());
     let voxels = target.voxel_indices();
     let objectives = [Objective::SquaredDeviation {
         voxels: voxels.clone(),
-        dose_gy: 2.0,
+        dose_gy: dose,
         weight: 1.0,
     }];
-    let result = optimise(&a, &objectives, uniform_start(&a, &voxels, 2.0), 150);
+    let result = optimise(&a, &objectives, uniform_start(&a, &voxels, dose), 150);
     assert!(result.history.last().unwrap() < &result.history[0]);
-    let d = a.dose(&result.weights);
     // Central axis: x = 0, z = 0 voxel column, target depths 105–135 mm, 2 mm in from each edge.
     let [i0, _, k0] = grid.voxel_of(&Point3::new(0.0, 0.0, 0.0)).unwrap();
-    let axis: Vec<f64> = (0..grid.shape()[1])
+    let axis: Vec<usize> = (0..grid.shape()[1])
         .filter(|&j| {
             let y = grid.voxel_centre(i0, j, k0).y;
             y > -43.0 && y < -17.0
         })
-        .map(|j| d[grid.index(i0, j, k0)])
+        .map(|j| grid.index(i0, j, k0))
         .collect();
-    let mean = axis.iter().sum::<f64>() / axis.len() as f64;
-    let spread = axis
-        .iter()
-        .map(|v| (v / mean - 1.0).abs())
-        .fold(0.0, f64::max);
-    let interior: Vec<f64> = voxels.iter().map(|v| d[*v as usize]).collect();
-    let d_min = interior.iter().copied().fold(f64::MAX, f64::min);
     eprintln!(
-        "{} spots: central-axis dose {mean:.3} Gy ± {:.2} % over {} voxels; target min {d_min:.3} Gy; objective {:.3e} → {:.3e}",
+        "Z = {}: {} spots, objective {:.3e} → {:.3e}",
+        base.ion.z,
         a.n_spots(),
-        spread * 100.0,
-        axis.len(),
         result.history[0],
         result.history.last().unwrap()
     );
+    (rsp, beam, base, a, result.weights, axis)
+}
+
+/// Largest relative deviation from the mean, and the mean.
+fn flatness(values: &[f64]) -> (f64, f64) {
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    let spread = values
+        .iter()
+        .map(|v| (v / mean - 1.0).abs())
+        .fold(0.0, f64::max);
+    (spread, mean)
+}
+
+/// Issue 4: a spread-out Bragg peak optimised in water is flat within ±2 %
+/// along the central axis of the target.
+#[test]
+fn sobp_in_water_is_flat() {
+    let (_, _, _, a, w, axis) = optimised_sobp(false, 2.2);
+    let d = a.dose(&w);
+    let (spread, mean) = flatness(&axis.iter().map(|v| d[*v]).collect::<Vec<_>>());
+    eprintln!(
+        "proton SOBP: {mean:.3} Gy(RBE) ± {:.2} % over {} voxels",
+        spread * 100.0,
+        axis.len()
+    );
     assert!(spread <= 0.02, "SOBP flat within ±{:.2} %", spread * 100.0);
-    assert!((mean / 2.0 - 1.0).abs() < 0.02);
+    assert!((mean / 2.2 - 1.0).abs() < 0.02);
+}
+
+/// Issue 4: a carbon SOBP optimised on RBE-weighted dose is flat within ±2 %
+/// in the optimiser's (per-depth RBE) dose; the RBE-weighted dose recomputed
+/// with dose-mean α mixing stays within ±4 % of the goal; LETd rises through
+/// the SOBP within 30–120 keV/µm. The mean RBE is 2.22, below the published
+/// 2.5–3.0 band of spread-out peaks (shared/reference/README.md): an open
+/// discrepancy of the LET-form MKM (docs/validation.md), so the test only
+/// bounds it to 2.0–3.0.
+#[test]
+fn carbon_sobp_is_flat_in_rbe_weighted_dose() {
+    let (rsp, mut beam, base, a, w, axis) = optimised_sobp(true, 3.0);
+    let d = a.dose(&w);
+    let (spread, mean) = flatness(&axis.iter().map(|v| d[*v]).collect::<Vec<_>>());
+    for (s, wi) in beam.spots.iter_mut().zip(&w) {
+        s.weight = *wi;
+    }
+    let v = PencilBeamEngine::new(&base, &rsp)
+        .doses(
+            std::slice::from_ref(&beam),
+            rsp.grid(),
+            &Backend::Cpu { reason: None },
+            &[Quantity::Dose, Quantity::AlphaDose, Quantity::LetDose],
+        )
+        .unwrap();
+    let mixed: Vec<f64> = axis
+        .iter()
+        .map(|i| base.rbe_weighted(f64::from(v[0].data()[*i]), f64::from(v[1].data()[*i])))
+        .collect();
+    let (mixed_spread, mixed_mean) = flatness(&mixed);
+    let letd: Vec<f64> = axis
+        .iter()
+        .map(|i| f64::from(v[2].data()[*i] / v[0].data()[*i]))
+        .collect();
+    eprintln!("LETd along the SOBP (keV/µm): {letd:.1?}");
+    let rbe = mixed_mean
+        / (axis.iter().map(|i| f64::from(v[0].data()[*i])).sum::<f64>() / axis.len() as f64);
+    eprintln!(
+        "carbon SOBP: per-depth RBE {mean:.3} Gy(RBE) ± {:.2} %; α-mixed {mixed_mean:.3} ± {:.2} %; mean RBE {rbe:.2}",
+        spread * 100.0,
+        mixed_spread * 100.0
+    );
+    assert!(spread <= 0.02, "SOBP flat within ±{:.2} %", spread * 100.0);
+    // After 150 iterations the level is within 3 % of the goal.
+    assert!((mean / 3.0 - 1.0).abs() < 0.03);
+    assert!(
+        mixed.iter().all(|m| (m / 3.0 - 1.0).abs() < 0.04),
+        "{mixed:?}"
+    );
+    assert!((2.0..3.0).contains(&rbe), "RBE {rbe}");
+    assert!(letd.windows(2).all(|p| p[1] > p[0]), "{letd:?}");
+    assert!(letd.iter().all(|l| (30.0..120.0).contains(l)), "{letd:?}");
 }
