@@ -25,6 +25,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Time the ion pencil-beam kernel on CPU and GPU and check their parity.
     Bench(cmd::bench::Args),
+    /// DVHs and dose metrics of an RT Dose on its CT's RT Structure Set.
+    Dvh(cmd::dvh::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Command::Physics(a) => cmd::physics::run(a),
         Command::Run(a) => cmd::run::run(a),
         Command::Bench(a) => cmd::bench::run(a),
+        Command::Dvh(a) => cmd::dvh::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -393,7 +393,53 @@ fn run_places_and_optimises_spots_for_the_liver_ptv() {
         let letd = std::fs::read(dir.join("LETd.mha")).unwrap();
         let voxels = physical.dose_gy.grid().len();
         assert!(letd.len() > 4 * voxels && letd.starts_with(b"ObjectType = Image"));
+        // metrics.json: the target's D95 agrees with the summary line (the
+        // metrics are taken on the CT grid, the summary on the dose grid).
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
+        assert_eq!(m["dose_unit"], "Gy(RBE)");
+        let ptv = m["structures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "PTV")
+            .unwrap();
+        let d95_pct = 100.0 * ptv["d95_gy"].as_f64().unwrap() / 50.0;
+        assert!((d95_pct - d95).abs() < 5.0, "{d95_pct} vs {d95}");
+        assert_eq!(m["constraints"].as_array().unwrap().len(), 3);
+        let dvh = std::fs::read_to_string(dir.join("dvh.csv")).unwrap();
+        assert!(dvh.starts_with("structure,dose_gy_rbe,volume_pct,volume_cc\n"));
+        assert!(dvh
+            .lines()
+            .any(|l| l.starts_with("NormalLiver,0.0000,100.0000,")));
     }
+    let c: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("comparison.json")).unwrap()).unwrap();
+    assert_eq!(c["plans"].as_array().unwrap().len(), 2);
+    assert!(
+        t.contains("normal liver V20 (%)") && t.contains("Paddick CI"),
+        "{t}"
+    );
+
+    // `ferrodose dvh` on the written dose and CT gives the same PTV D95.
+    let rbe = out.join("carbon_2beams/RTDOSE_rbe.dcm");
+    let o = ferrodose(&[
+        "dvh",
+        rbe.to_str().unwrap(),
+        out.join("ct").to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let m: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(m["dose_unit"], "Gy(RBE)");
+    // A dose on another frame of reference is refused, naming both.
+    let tg119 = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tg119/dicom");
+    let o = ferrodose(&["dvh", rbe.to_str().unwrap(), tg119.to_str().unwrap()]);
+    assert!(
+        !o.status.success() && text(&o).contains("Frame of Reference"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// `ferrodose bench` runs both paths on a tiny case and checks their parity.

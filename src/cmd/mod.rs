@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod dvh;
+pub mod evaluate;
 pub mod inspect;
 pub mod output;
 pub mod phantom;

@@ -20,3 +20,16 @@ pub fn prepare_dir(dir: &Path, force: bool) -> Result<(), super::Error> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
     Ok(())
 }
+
+/// Writes `bytes` to `path` under a temporary name first, then renames, so an
+/// interrupted run never leaves a complete-looking partial file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), super::Error> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("{}: no file name", path.display()))?
+        .to_string_lossy();
+    let tmp = path.with_file_name(format!(".{name}.partial"));
+    std::fs::write(&tmp, bytes).map_err(|e| format!("{}: cannot write: {e}", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("{}: cannot write: {e}", path.display()))?;
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! `ferrodose run PLAN.toml --out DIR`: dose of every plan in a plan file,
 //! written as RT Dose files per plan (format: docs/plan-format.md).
 
+use super::evaluate::{compare, PlanReport, Structures};
 use super::output::prepare_dir;
 use super::phantom::{phantom_ct, write_phantom};
 use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
@@ -259,6 +260,12 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         })
         .transpose()?;
 
+    let structures = Structures::new(
+        case.structures.clone(),
+        file.prescription.as_ref().map(|p| p.target.clone()),
+        &file.alpha_beta_gy,
+    )?;
+
     let backend = Backend::select(match file.dose.device {
         Device::Auto => DevicePreference::Auto,
         Device::Gpu => DevicePreference::Gpu,
@@ -435,18 +442,35 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         }
         let rbe_note = match base.rbe_model {
             RbeModel::Constant(r) => format!("constant RBE {r}"),
-            RbeModel::CarbonClinical(_) => {
-                "NIRS clinical RBE (MKM, HSG 10 % survival × 1.46)".to_owned()
-            }
+            RbeModel::CarbonClinical(_) => "NIRS clinical RBE (MKM)".to_owned(),
         };
-        results.push((plan.name.clone(), plan.modality, doses, rbe_note, summary));
+        let report = PlanReport::new(
+            &plan.name,
+            &format!("{:?}", plan.modality).to_lowercase(),
+            "Gy(RBE)",
+            &doses.rbe,
+            &structures,
+            file.prescription.as_ref().map(|p| p.dose_gy),
+            fractions,
+            &backend.describe(),
+            started.elapsed().as_secs_f64(),
+        );
+        results.push((
+            plan.name.clone(),
+            plan.modality,
+            doses,
+            rbe_note,
+            summary,
+            report,
+        ));
     }
 
     prepare_dir(&args.out, args.force)?;
     if let Some(built) = &case.phantom {
         write_phantom(built, &args.out.join("ct"))?;
     }
-    for (name, modality, doses, rbe_note, summary) in results {
+    let mut reports = Vec::new();
+    for (name, modality, doses, rbe_note, summary, report) in results {
         let dir = args.out.join(&name);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let write = |dose: Volume<f32>, kind: DoseType, file: &str, comment: &str| {
@@ -472,10 +496,12 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             doses.rbe,
             DoseType::Effective,
             "RTDOSE_rbe.dcm",
-            &format!("RBE-weighted dose to water, {rbe_note}"),
+            &format!("RBE-weighted dose, {rbe_note}"),
         )?;
         write_metaimage(&dir.join("LETd.mha"), &doses.letd)?;
+        report.write(&dir)?;
+        reports.push(report);
         println!("{summary} -> {}", dir.display());
     }
-    Ok(())
+    compare(&reports, &args.out)
 }

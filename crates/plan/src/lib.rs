@@ -33,6 +33,10 @@ pub struct PlanFile {
     pub prescription: Option<Prescription>,
     #[serde(default)]
     pub dose: DoseSettings,
+    /// α/β (Gy) per structure name for BED and EQD2; structures not listed get
+    /// 10 Gy (targets) or 3 Gy (everything else).
+    #[serde(default)]
+    pub alpha_beta_gy: std::collections::BTreeMap<String, f64>,
     #[serde(rename = "plan")]
     pub plans: Vec<Plan>,
 }
@@ -210,6 +214,14 @@ impl PlanFile {
                 ));
             }
         }
+        for (name, ab) in &self.alpha_beta_gy {
+            if !(*ab > 0.0 && ab.is_finite()) {
+                return Err(bad(
+                    format!("alpha_beta_gy.{name}"),
+                    format!("{ab} Gy must be positive"),
+                ));
+            }
+        }
         if !(self.dose.grid_mm >= 0.5 && self.dose.grid_mm <= 10.0) {
             return Err(bad(
                 "dose.grid_mm".into(),
@@ -383,5 +395,13 @@ weight = 1e9
         assert!(grid.contains("dose.grid_mm"), "{grid}");
         let name = e(&GOOD.replace("name = \"proton_1\"", "name = \"../x\""));
         assert!(name.contains(".name"), "{name}");
+        let ab = e(&GOOD.replace("[dose]", "[alpha_beta_gy]\nLiver = -2.5\n\n[dose]"));
+        assert!(ab.contains("alpha_beta_gy.Liver"), "{ab}");
+        let f = PlanFile::parse(
+            &GOOD.replace("[dose]", "[alpha_beta_gy]\nLiver = 2.5\n\n[dose]"),
+            "p.toml",
+        )
+        .unwrap();
+        assert_eq!(f.alpha_beta_gy["Liver"], 2.5);
     }
 }

@@ -82,6 +82,18 @@ pub fn write_rt_dose(path: &Path, dose: &RtDose, ct: &SeriesInfo) -> Result<f64>
             dose.frame_of_reference_uid, ct.frame_of_reference_uid
         )));
     }
+    // DoseComment is LO: at most 64 characters of the default (ASCII) repertoire.
+    if dose.comment.len() > 64
+        || !dose
+            .comment
+            .chars()
+            .all(|c| c.is_ascii() && !c.is_control())
+    {
+        return Err(werr(format!(
+            "dose comment '{}' must be at most 64 printable ASCII characters (DICOM LO)",
+            dose.comment
+        )));
+    }
     let mut max = 0.0f64;
     for (n, v) in dose.dose_gy.data().iter().enumerate() {
         if !v.is_finite() || *v < 0.0 {

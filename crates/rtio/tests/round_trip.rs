@@ -124,6 +124,16 @@ fn negative_or_nan_dose_is_refused() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("(1, 0, 1)") && e.contains("d.dcm"), "{e}");
+    // DoseComment is LO: over 64 characters or non-ASCII is refused, not truncated.
+    let mut rt = rt;
+    *rt.dose_gy.get_mut(1, 0, 1) = 0.5;
+    for comment in ["x".repeat(65), "RBE × 1.46".to_owned()] {
+        rt.comment = comment;
+        let e = write_rt_dose(&dir.path().join("d.dcm"), &rt, &ct.info)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("DICOM LO"), "{e}");
+    }
 }
 
 #[test]
