@@ -27,6 +27,8 @@ enum Command {
     Bench(cmd::bench::Args),
     /// DVHs and dose metrics of an RT Dose on its CT's RT Structure Set.
     Dvh(cmd::dvh::Args),
+    /// Gamma index of one RT Dose against another.
+    Gamma(cmd::gamma::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::Dvh(a) => cmd::dvh::run(a),
+        Command::Gamma(a) => cmd::gamma::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

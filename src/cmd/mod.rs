@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod dvh;
 pub mod evaluate;
+pub mod gamma;
 pub mod inspect;
 pub mod output;
 pub mod phantom;

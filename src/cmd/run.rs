@@ -395,8 +395,36 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             )
             .map_err(|e| format!("plan '{}': {e}", plan.name))?;
         }
-        let doses = plan_doses(&engine, &beams, &grid, &rsp_on_grid, fractions, &backend)
+        let mut doses = plan_doses(&engine, &beams, &grid, &rsp_on_grid, fractions, &backend)
             .map_err(|e| format!("plan '{}': {e}", plan.name))?;
+        if automatic {
+            // Normalise so that 95 % of the target receives the prescription
+            // (D95 = 100 %), the usual convention for reporting a plan; the
+            // dose is linear in a common scale of all weights (for carbon the
+            // α mixture, hence the RBE, does not change).
+            let (p, t) = (
+                file.prescription
+                    .as_ref()
+                    .expect("checked by PlanFile::parse"),
+                target_on_grid.as_ref().expect("a prescription target"),
+            );
+            let mut values = values_in(&doses.rbe, t);
+            values.sort_by(f64::total_cmp);
+            let d95 = values[((values.len() - 1) as f64 * 0.05).round() as usize];
+            if d95 > 0.0 {
+                let f = (p.dose_gy / d95) as f32;
+                for v in [&mut doses.physical, &mut doses.rbe] {
+                    v.data_mut().iter_mut().for_each(|d| *d *= f);
+                }
+                for spot in beams.iter_mut().flat_map(|b| b.spots.iter_mut()) {
+                    spot.weight *= f64::from(f);
+                }
+                eprintln!(
+                    "plan '{}': normalised to {} D95 = 100 % (weights × {f:.4})",
+                    plan.name, p.target
+                );
+            }
+        }
         let mut summary = format!(
             "plan '{}': {} beams, {} spots, {} fractions, max {:.3} Gy ({:.3} Gy(RBE)), {:.1} s",
             plan.name,

@@ -5,9 +5,11 @@
 //! and % of the structure.
 
 pub mod dvh;
+pub mod gamma;
 pub mod metrics;
 
 pub use dvh::Dvh;
+pub use gamma::{gamma, GammaResult, GammaSettings};
 pub use metrics::{
     liver_constraints, Constraint, ConstraintResult, StructureMetrics, TargetMetrics,
 };
