@@ -4,6 +4,8 @@
 //! Skipped when python3 cannot import dicompylercore, unless
 //! `FERRODOSE_REQUIRE_DICOMPYLER=1` (set by `.ci/run`).
 
+mod common;
+
 use ferrodose_grid::Volume;
 use ferrodose_rtio::{write_rt_dose, DoseSummation, DoseType, RtDose, Study};
 use std::path::{Path, PathBuf};
@@ -13,23 +15,9 @@ fn tg119_dicom() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tg119/dicom")
 }
 
-fn dicompyler_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import dicompylercore"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok && std::env::var("FERRODOSE_REQUIRE_DICOMPYLER").as_deref() == Ok("1") {
-        panic!("FERRODOSE_REQUIRE_DICOMPYLER=1 but python3 cannot import dicompylercore");
-    }
-    if !ok {
-        eprintln!("skipped: python3 with dicompyler-core not found");
-    }
-    ok
-}
-
 #[test]
 fn dvh_agrees_with_dicompyler_on_tg119() {
-    if !dicompyler_available() {
+    if !common::python_has("dicompylercore", "FERRODOSE_REQUIRE_DICOMPYLER") {
         return;
     }
     let study = Study::load(&tg119_dicom()).unwrap();

@@ -5,24 +5,12 @@
 //! (set by `.ci/run`). The cases and the numbers they gave are in
 //! docs/validation.md.
 
+mod common;
+
 use ferrodose_grid::{Grid, PatientPosition, Point3, Volume};
 use ferrodose_rtio::{uid_from_key, write_rt_dose, DoseSummation, DoseType, RtDose, SeriesInfo};
 use std::path::Path;
 use std::process::Command;
-
-fn pymedphys_available() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import pymedphys, pydicom"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !ok && std::env::var("FERRODOSE_REQUIRE_PYMEDPHYS").as_deref() == Ok("1") {
-        panic!("FERRODOSE_REQUIRE_PYMEDPHYS=1 but python3 cannot import pymedphys");
-    }
-    if !ok {
-        eprintln!("skipped: python3 with pymedphys not found");
-    }
-    ok
-}
 
 /// Writes `f` sampled on `grid` as an RT Dose.
 fn write(path: &Path, grid: Grid, info: &SeriesInfo, f: &dyn Fn(Point3<f64>) -> f64) {
@@ -56,7 +44,7 @@ fn sobp(p: Point3<f64>, half: f64, level: f64, shift: f64) -> f64 {
 
 #[test]
 fn gamma_agrees_with_pymedphys_on_three_cases() {
-    if !pymedphys_available() {
+    if !common::python_has("pymedphys, pydicom", "FERRODOSE_REQUIRE_PYMEDPHYS") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
