@@ -339,24 +339,21 @@ fn run_refuses_bad_plans_naming_what_and_where() {
     }
 }
 
-/// Automatic spots and optimisation through `ferrodose run` (issue 4 liver
-/// plans, proton and carbon, coarse: 5 mm grid, 60 iterations, so that CI
-/// runs it in about a minute).
+/// The demo end to end (issue 6), coarse: 5 mm grid, 60 iterations, so that
+/// CI runs it in about a minute. Automatic spots and optimisation of the
+/// liver plans (issue 4), outputs' structure, target coverage.
 #[test]
-fn run_places_and_optimises_spots_for_the_liver_ptv() {
+fn demo_places_and_optimises_spots_for_the_liver_ptv() {
     let dir = tempfile::tempdir().unwrap();
-    let plan = std::fs::read_to_string(example("liver_ions.toml"))
-        .unwrap()
-        .replace("grid_mm = 3.0", "grid_mm = 5.0")
-        .replace("iterations = 300", "iterations = 60");
-    let path = dir.path().join("plan.toml");
-    std::fs::write(&path, plan).unwrap();
     let out = dir.path().join("out");
     let o = ferrodose(&[
-        "run",
-        path.to_str().unwrap(),
+        "demo",
         "--out",
         out.to_str().unwrap(),
+        "--grid-mm",
+        "5",
+        "--iterations",
+        "60",
     ]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
@@ -416,6 +413,11 @@ fn run_places_and_optimises_spots_for_the_liver_ptv() {
     let c: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("comparison.json")).unwrap()).unwrap();
     assert_eq!(c["plans"].as_array().unwrap().len(), 2);
+    // The report is one self-contained page: images embedded, both plans, 3 cuts each.
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(report.contains("proton_2beams") && report.contains("carbon_2beams"));
+    assert_eq!(report.matches("data:image/png;base64,").count(), 6);
+    assert!(report.contains("<polyline") && !report.contains("src=\"http"));
     assert!(
         t.contains("normal liver V20 (%)") && t.contains("Paddick CI"),
         "{t}"
@@ -437,6 +439,19 @@ fn run_places_and_optimises_spots_for_the_liver_ptv() {
     let o = ferrodose(&["dvh", rbe.to_str().unwrap(), tg119.to_str().unwrap()]);
     assert!(
         !o.status.success() && text(&o).contains("Frame of Reference"),
+        "{}",
+        text(&o)
+    );
+    // A bad demo setting is refused naming it.
+    let o = ferrodose(&[
+        "demo",
+        "--out",
+        out.join("x").to_str().unwrap(),
+        "--grid-mm",
+        "0",
+    ]);
+    assert!(
+        !o.status.success() && text(&o).contains("dose.grid_mm"),
         "{}",
         text(&o)
     );

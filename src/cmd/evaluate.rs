@@ -100,6 +100,9 @@ pub struct PlanReport {
     pub integral_dose_gy_l: f64,
     #[serde(skip)]
     pub dvhs: Vec<(String, Dvh)>,
+    /// The evaluated dose on the CT grid.
+    #[serde(skip)]
+    pub dose_on_ct: Volume<f32>,
 }
 
 impl PlanReport {
@@ -153,6 +156,7 @@ impl PlanReport {
             constraints,
             integral_dose_gy_l: body.mean_gy() * body.volume_cc() / 1000.0,
             dvhs,
+            dose_on_ct: on_ct,
         }
     }
 
@@ -189,15 +193,9 @@ impl PlanReport {
     }
 }
 
-/// Writes `comparison.json` into `dir` and prints the plans side by side.
-pub fn compare(reports: &[PlanReport], dir: &Path) -> Result<(), super::Error> {
-    #[derive(Serialize)]
-    struct Comparison<'a> {
-        plans: &'a [PlanReport],
-    }
-    let json = serde_json::to_string_pretty(&Comparison { plans: reports })?;
-    write_atomic(&dir.join("comparison.json"), json.as_bytes())?;
-
+/// The side-by-side metrics: a label and one cell per plan ("–" where a
+/// metric does not apply).
+pub fn comparison_rows(reports: &[PlanReport]) -> Vec<(String, Vec<String>)> {
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let mut row = |label: &str, f: &dyn Fn(&PlanReport) -> Option<String>| {
         let cells: Vec<String> = reports
@@ -254,6 +252,18 @@ pub fn compare(reports: &[PlanReport], dir: &Path) -> Result<(), super::Error> {
     row("integral dose (Gy·L)", &|r| {
         Some(format!("{:.1}", r.integral_dose_gy_l))
     });
+    rows
+}
+
+/// Writes `comparison.json` into `dir` and prints the plans side by side.
+pub fn compare(reports: &[PlanReport], dir: &Path) -> Result<(), super::Error> {
+    #[derive(Serialize)]
+    struct Comparison<'a> {
+        plans: &'a [PlanReport],
+    }
+    let json = serde_json::to_string_pretty(&Comparison { plans: reports })?;
+    write_atomic(&dir.join("comparison.json"), json.as_bytes())?;
+    let rows = comparison_rows(reports);
     let width = rows
         .iter()
         .map(|(l, _)| l.chars().count())

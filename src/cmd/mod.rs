@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench;
+pub mod demo;
 pub mod dvh;
 pub mod evaluate;
 pub mod gamma;
@@ -8,6 +9,7 @@ pub mod inspect;
 pub mod output;
 pub mod phantom;
 pub mod physics;
+pub mod report;
 pub mod run;
 
 /// Errors of the runner: any library error, shown with its message.

@@ -4,6 +4,7 @@
 use super::evaluate::{compare, PlanReport, Structures};
 use super::output::prepare_dir;
 use super::phantom::{phantom_ct, write_phantom};
+use super::report::write_report;
 use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
 use ferrodose_pencil::{
@@ -15,7 +16,7 @@ use ferrodose_plan::{machine_energy_range, Device, Isocentre, Modality, PlanFile
 use ferrodose_rtio::{
     write_metaimage, write_rt_dose, CtSeries, DoseSummation, DoseType, RtDose, Study,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -209,7 +210,22 @@ pub fn run(args: Args) -> Result<(), super::Error> {
     let text =
         std::fs::read_to_string(&args.plan).map_err(|e| format!("{source}: cannot read: {e}"))?;
     let file = PlanFile::parse(&text, &source)?;
+    let base_dir = args
+        .plan
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    run_plan_file(&file, &base_dir, &args.out, args.force)
+}
 
+/// Computes, evaluates and writes every plan of `file` into `out`; a DICOM CT
+/// path in the file is relative to `base_dir`.
+pub fn run_plan_file(
+    file: &PlanFile,
+    base_dir: &Path,
+    out: &Path,
+    force: bool,
+) -> Result<(), super::Error> {
     let case = match (&file.ct.phantom, &file.ct.dicom) {
         (Some(name), _) => {
             let built = ferrodose_phantom::Phantom::builtin(name)?.build()?;
@@ -224,11 +240,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             }
         }
         (_, Some(dir)) => {
-            let dir = args
-                .plan
-                .parent()
-                .map(|p| p.join(dir))
-                .unwrap_or_else(|| dir.clone());
+            let dir = base_dir.join(dir);
             let study = Study::load(&dir)?;
             let structures = study
                 .structures
@@ -277,9 +289,9 @@ pub fn run(args: Args) -> Result<(), super::Error> {
     println!("device: {}", backend.describe());
 
     // Refuse an existing output before computing anything.
-    let occupied = std::fs::read_dir(&args.out).is_ok_and(|mut d| d.next().is_some());
-    if occupied && !args.force {
-        prepare_dir(&args.out, false)?;
+    let occupied = std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some());
+    if occupied && !force {
+        prepare_dir(out, false)?;
     }
 
     let knots = ferrodose_physics::calibration::knots(
@@ -493,13 +505,13 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         ));
     }
 
-    prepare_dir(&args.out, args.force)?;
+    prepare_dir(out, force)?;
     if let Some(built) = &case.phantom {
-        write_phantom(built, &args.out.join("ct"))?;
+        write_phantom(built, &out.join("ct"))?;
     }
     let mut reports = Vec::new();
     for (name, modality, doses, rbe_note, summary, report) in results {
-        let dir = args.out.join(&name);
+        let dir = out.join(&name);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let write = |dose: Volume<f32>, kind: DoseType, file: &str, comment: &str| {
             let rt = RtDose {
@@ -531,5 +543,29 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         reports.push(report);
         println!("{summary} -> {}", dir.display());
     }
-    compare(&reports, &args.out)
+    compare(&reports, out)?;
+    let title = format!(
+        "ferrodose: {} on {}",
+        reports
+            .iter()
+            .map(|r| r.plan.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        file.ct
+            .phantom
+            .as_ref()
+            .map(|p| format!("the built-in '{p}' phantom"))
+            .unwrap_or_else(|| "the DICOM CT".to_owned())
+    );
+    write_report(
+        out,
+        &title,
+        &case.ct.hu,
+        &structures,
+        &reports,
+        file.prescription.as_ref().map(|p| p.dose_gy),
+        file.dose.grid_mm,
+    )?;
+    println!("report: {}", out.join("report.html").display());
+    Ok(())
 }

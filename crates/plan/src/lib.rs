@@ -185,7 +185,8 @@ impl PlanFile {
         Ok(file)
     }
 
-    fn check(&self, source_name: &str) -> Result<(), PlanError> {
+    /// Checks the values (as `parse` does); call again after changing fields.
+    pub fn check(&self, source_name: &str) -> Result<(), PlanError> {
         let bad = |key: String, problem: String| PlanError::Value {
             source_name: source_name.to_owned(),
             key,
