@@ -8,11 +8,13 @@ use super::report::write_report;
 use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
 use ferrodose_pencil::{
-    optimise, place_spots, uniform_start, BeamSpots, InfluenceMatrix, IonBaseData, Objective,
-    PencilBeamEngine, PlacementSettings, Quantity, RbeModel, Spot,
+    objective_voxels, optimise, place_spots, uniform_start, BeamSpots, InfluenceMatrix,
+    IonBaseData, Objective, PencilBeamEngine, PlacementSettings, Quantity, RbeModel, Spot,
 };
 use ferrodose_physics::{Ion, Material, RangeTable};
-use ferrodose_plan::{machine_energy_range, Device, Isocentre, Modality, PlanFile};
+use ferrodose_plan::{
+    machine_energy_range, Device, Isocentre, Modality, ObjectiveDef, ObjectiveKind, PlanFile,
+};
 use ferrodose_rtio::{
     write_metaimage, write_rt_dose, CtSeries, DoseSummation, DoseType, RtDose, Study,
 };
@@ -45,17 +47,23 @@ fn optimise_weights(
     grid: &Grid,
     target: &Mask,
     goal_gy: f64,
+    organ_objectives: Vec<Objective>,
     iterations: usize,
 ) -> Result<(), super::Error> {
     let mut input = engine.kernel_input(beams, grid)?;
     input.idd = engine.base.table(Quantity::RbeWeightedDose).to_vec();
-    let a = InfluenceMatrix::build(&input, grid, target.data());
+    // Rows for the target and for every voxel an organ objective looks at.
+    let mut keep = target.data().to_vec();
+    for v in objective_voxels(&organ_objectives) {
+        keep[v as usize] = true;
+    }
+    let a = InfluenceMatrix::build(&input, grid, &keep);
     let voxels = target.voxel_indices();
     if voxels.is_empty() {
         return Err("the target has no voxel on the dose grid".into());
     }
     let start = uniform_start(&a, &voxels, goal_gy);
-    let objectives = [
+    let target_objectives = [
         Objective::SquaredDeviation {
             voxels: voxels.clone(),
             dose_gy: goal_gy,
@@ -72,10 +80,15 @@ fn optimise_weights(
             weight: 20.0,
         },
     ];
+    let objectives: Vec<Objective> = target_objectives
+        .into_iter()
+        .chain(organ_objectives)
+        .collect();
     eprintln!(
-        "optimising {} spots over {} target voxels ({} influence entries, {:.0} MB), {iterations} iterations",
+        "optimising {} spots over {} target and {} other voxels ({} influence entries, {:.0} MB), {iterations} iterations",
         a.n_spots(),
         target.count(),
+        keep.iter().filter(|k| **k).count() - target.count(),
         a.nnz(),
         a.bytes() as f64 / 1e6
     );
@@ -87,6 +100,54 @@ fn optimise_weights(
         }
     }
     Ok(())
+}
+
+/// The plan file's organ objectives on the dose grid, per fraction.
+fn organ_objectives(
+    defs: &[ObjectiveDef],
+    structures: &Structures,
+    grid: &Grid,
+    fractions: u32,
+) -> Result<Vec<Objective>, super::Error> {
+    defs.iter()
+        .enumerate()
+        .map(|(k, o)| {
+            let mask = structures
+                .list
+                .iter()
+                .find(|(n, _)| *n == o.structure)
+                .map(|(_, m)| m)
+                .ok_or_else(|| {
+                    let names: Vec<&str> =
+                        structures.list.iter().map(|(n, _)| n.as_str()).collect();
+                    format!(
+                        "objective[{k}].structure: no structure named '{}'; the CT has: {}",
+                        o.structure,
+                        names.join(", ")
+                    )
+                })?;
+            let voxels = mask.resample_nearest(grid).voxel_indices();
+            let dose_gy = o.dose_gy / f64::from(fractions);
+            Ok(match o.kind {
+                ObjectiveKind::Max => Objective::MaxDose {
+                    voxels,
+                    dose_gy,
+                    weight: o.weight,
+                },
+                ObjectiveKind::Mean => Objective::MeanDose {
+                    voxels,
+                    dose_gy,
+                    weight: o.weight,
+                },
+                ObjectiveKind::Dvh => Objective::Dvh {
+                    voxels,
+                    dose_gy,
+                    max_volume_pct: o.volume_pct.expect("PlanFile::parse checks"),
+                    weight: o.weight,
+                },
+            })
+        })
+        .collect()
 }
 
 /// The CT and its structures, from a phantom or a DICOM directory.
@@ -403,6 +464,7 @@ pub fn run_plan_file(
                 &grid,
                 target_on_grid.as_ref().expect("a prescription target"),
                 goal,
+                organ_objectives(&file.objectives, &structures, &grid, fractions)?,
                 file.dose.iterations,
             )
             .map_err(|e| format!("plan '{}': {e}", plan.name))?;

@@ -19,5 +19,5 @@ pub mod wed;
 pub use base_data::{IonBaseData, Quantity, RbeModel, PROTON_RBE};
 pub use engine::{BeamSpots, PencilBeamEngine, Spot};
 pub use influence::InfluenceMatrix;
-pub use optimise::{optimise, uniform_start, Objective, Optimised};
+pub use optimise::{objective_voxels, optimise, uniform_start, Objective, Optimised};
 pub use placement::{place_spots, Placement, PlacementSettings};

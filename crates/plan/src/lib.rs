@@ -37,8 +37,42 @@ pub struct PlanFile {
     /// 10 Gy (targets) or 3 Gy (everything else).
     #[serde(default)]
     pub alpha_beta_gy: std::collections::BTreeMap<String, f64>,
+    /// Organ-at-risk objectives for the spot-weight optimiser (all plans).
+    #[serde(rename = "objective", default)]
+    pub objectives: Vec<ObjectiveDef>,
     #[serde(rename = "plan")]
     pub plans: Vec<Plan>,
+}
+
+/// What an organ-at-risk objective penalises.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectiveKind {
+    /// Dose above `dose_gy` in any voxel.
+    Max,
+    /// Mean dose above `dose_gy`.
+    Mean,
+    /// More than `volume_pct` % of the structure above `dose_gy`.
+    Dvh,
+}
+
+/// An objective on a structure, in the plan's dose (Gy(RBE) for ions, total
+/// over all fractions).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectiveDef {
+    pub structure: String,
+    pub kind: ObjectiveKind,
+    pub dose_gy: f64,
+    /// For `dvh`: the largest volume (%) allowed above `dose_gy`.
+    pub volume_pct: Option<f64>,
+    /// Relative importance (the target's squared deviation has weight 1).
+    #[serde(default = "default_objective_weight")]
+    pub weight: f64,
+}
+
+fn default_objective_weight() -> f64 {
+    1.0
 }
 
 /// Where the CT comes from: exactly one of a built-in phantom or a DICOM directory.
@@ -223,6 +257,34 @@ impl PlanFile {
                 ));
             }
         }
+        for (k, o) in self.objectives.iter().enumerate() {
+            let key = |f: &str| format!("objective[{k}] '{}'.{f}", o.structure);
+            if !(o.dose_gy > 0.0 && o.dose_gy.is_finite()) {
+                return Err(bad(
+                    key("dose_gy"),
+                    format!("{} must be positive", o.dose_gy),
+                ));
+            }
+            if !(o.weight > 0.0 && o.weight.is_finite()) {
+                return Err(bad(key("weight"), format!("{} must be positive", o.weight)));
+            }
+            match (o.kind, o.volume_pct) {
+                (ObjectiveKind::Dvh, Some(v)) if v > 0.0 && v < 100.0 => {}
+                (ObjectiveKind::Dvh, v) => {
+                    return Err(bad(
+                        key("volume_pct"),
+                        format!("a dvh objective needs volume_pct within 0–100 % (got {v:?})"),
+                    ))
+                }
+                (_, Some(_)) => {
+                    return Err(bad(
+                        key("volume_pct"),
+                        "only dvh objectives take a volume".into(),
+                    ))
+                }
+                _ => {}
+            }
+        }
         if !(self.dose.grid_mm >= 0.5 && self.dose.grid_mm <= 10.0) {
             return Err(bad(
                 "dose.grid_mm".into(),
@@ -404,5 +466,20 @@ weight = 1e9
         )
         .unwrap();
         assert_eq!(f.alpha_beta_gy["Liver"], 2.5);
+        let obj = |body: &str| GOOD.replace("[dose]", &format!("[[objective]]\n{body}\n\n[dose]"));
+        let f = PlanFile::parse(
+            &obj("structure = \"Liver\"\nkind = \"dvh\"\ndose_gy = 30\nvolume_pct = 10"),
+            "p.toml",
+        )
+        .unwrap();
+        assert_eq!(f.objectives[0].kind, ObjectiveKind::Dvh);
+        assert_eq!(f.objectives[0].weight, 1.0);
+        let no_volume = e(&obj("structure = \"Liver\"\nkind = \"dvh\"\ndose_gy = 30"));
+        assert!(
+            no_volume.contains("objective[0] 'Liver'.volume_pct"),
+            "{no_volume}"
+        );
+        let kind = e(&obj("structure = \"Liver\"\nkind = \"v30\"\ndose_gy = 30"));
+        assert!(kind.contains("v30"), "{kind}");
     }
 }
