@@ -191,4 +191,37 @@ mod tests {
             );
         }
     }
+
+    /// ¹²C in water against ICRU Report 73 (2005), electronic stopping power
+    /// (MeV·cm²/g) as tabulated in libamtrack (`AT_StoppingPowerDataICRU.c`,
+    /// liquid water, Z = 6). ICRU 73 used I = 67.2 eV for water (corrected to
+    /// 78 eV by its 2009 erratum), so the comparison is at 67.2 eV: within 1 %
+    /// from 20 to 500 MeV/u (−0.33 … −0.75 %). At 78 eV ours are 2.2 % lower,
+    /// which is the erratum's size.
+    #[test]
+    fn carbon_stopping_against_icru73() {
+        let w = Material::water(67.2);
+        let icru73 = [
+            (20.0, 948.3),
+            (50.0, 452.5),
+            (100.0, 265.3),
+            (150.0, 198.3),
+            (200.0, 163.7),
+            (250.0, 142.6),
+            (300.0, 128.4),
+            (400.0, 110.7),
+            (500.0, 100.2),
+        ];
+        for (e, reference) in icru73 {
+            let s = mass_stopping_power(&Ion::carbon12(), e, &w).unwrap();
+            eprintln!(
+                "{e} MeV/u: {s:.1} vs ICRU 73 {reference} ({:+.2} %)",
+                100.0 * (s / reference - 1.0)
+            );
+            assert!(
+                (s / reference - 1.0).abs() < 0.01,
+                "{e}: {s} vs {reference}"
+            );
+        }
+    }
 }
