@@ -34,6 +34,7 @@ fn ion_pb(c: &mut Criterion) {
         .map(|&g| BeamSpots {
             geometry: BeamGeometry::coplanar(g, Point3::origin(), PatientPosition::Hfs),
             sigma_air_mm: 4.0,
+            virtual_source_mm: None,
             spots: (0..49)
                 .map(|n| Spot {
                     energy_mev_u: energies[n % 3],

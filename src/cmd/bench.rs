@@ -59,6 +59,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             BeamSpots {
                 geometry,
                 sigma_air_mm: 4.0,
+                virtual_source_mm: None,
                 spots: placed.spots,
             }
         })

@@ -401,6 +401,7 @@ pub fn run_plan_file(
                     patient_position: case.ct.info.patient_position,
                 },
                 sigma_air_mm: b.sigma_air_mm,
+                virtual_source_mm: b.virtual_source_mm,
                 spots: b
                     .spots
                     .iter()
@@ -426,7 +427,10 @@ pub fn run_plan_file(
                     &beam.geometry,
                     range_table,
                     (lo, hi),
-                    &PlacementSettings::for_spot_sigma(beam.sigma_air_mm),
+                    &PlacementSettings {
+                        virtual_source_mm: beam.virtual_source_mm,
+                        ..PlacementSettings::for_spot_sigma(beam.sigma_air_mm)
+                    },
                 );
                 if placed.dropped_layers > 0 {
                     eprintln!(

@@ -136,6 +136,25 @@ impl BeamFrame {
         self.isocentre_mm + self.bev_x * x_mm + self.bev_y * y_mm
     }
 
+    /// Unit direction of the ray aimed at beam's-eye-view `(x, y)` (mm) in the
+    /// isocentre plane: from the virtual source at `sad_mm` (source-to-axis
+    /// distance), or parallel to the beam axis when `sad_mm` is `None`.
+    pub fn ray_direction(&self, x_mm: f64, y_mm: f64, sad_mm: Option<f64>) -> Vector3<f64> {
+        match sad_mm {
+            Some(sad) => (self.bev_to_patient(x_mm, y_mm) - self.source_mm(sad)).normalize(),
+            None => self.direction(),
+        }
+    }
+
+    /// Beam's-eye-view position (mm) in the isocentre plane of the ray through
+    /// patient point `p`: its projection from the virtual source at `sad_mm`,
+    /// or along the axis when `sad_mm` is `None`.
+    pub fn project_to_isocentre_plane(&self, p: &Point3<f64>, sad_mm: Option<f64>) -> [f64; 2] {
+        let b = self.patient_to_beam(p);
+        let scale = sad_mm.map_or(1.0, |sad| sad / (sad - b.z));
+        [b.x * scale, b.y * scale]
+    }
+
     /// Beam-frame coordinates `(x_b, y_b, z_b)` (mm) of a patient point.
     pub fn patient_to_beam(&self, p: &Point3<f64>) -> Vector3<f64> {
         let r = p - self.isocentre_mm;
@@ -217,5 +236,23 @@ mod tests {
             .norm()
                 < 1e-9
         );
+    }
+
+    /// A diverging ray aimed at (40, 0) in the isocentre plane passes through
+    /// 40·(SAD + d)/SAD at depth d beyond it, and projecting that point back
+    /// gives (40, 0); without a source the ray is the axis direction.
+    #[test]
+    fn diverging_rays_and_projection() {
+        let frame = BeamGeometry::coplanar(0.0, Point3::origin(), PatientPosition::Hfs).frame();
+        let sad = Some(1000.0);
+        let d = frame.ray_direction(40.0, 0.0, sad);
+        let through = frame.bev_to_patient(40.0, 0.0);
+        let t = 100.0 / d.dot(&frame.direction());
+        let deep = through + d * t;
+        let b = frame.patient_to_beam(&deep);
+        assert!((b.x - 44.0).abs() < 1e-9 && b.y.abs() < 1e-9, "{b:?}");
+        let [x, y] = frame.project_to_isocentre_plane(&deep, sad);
+        assert!((x - 40.0).abs() < 1e-9 && y.abs() < 1e-9);
+        assert_eq!(frame.ray_direction(40.0, 0.0, None), frame.direction());
     }
 }

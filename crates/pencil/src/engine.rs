@@ -25,6 +25,9 @@ pub struct BeamSpots {
     pub geometry: BeamGeometry,
     /// Spot σ in air at the patient (mm), the same for all spots of the beam.
     pub sigma_air_mm: f64,
+    /// Virtual source-to-axis distance (mm): spot rays diverge from it; `None`
+    /// for rays parallel to the beam axis.
+    pub virtual_source_mm: Option<f64>,
     pub spots: Vec<Spot>,
 }
 
@@ -66,8 +69,9 @@ impl<'a> PencilBeamEngine<'a> {
         }
     }
 
-    /// The kernel's input for `beams` on `dose_grid`. Spot rays are parallel to
-    /// each beam's axis (no divergence yet).
+    /// The kernel's input for `beams` on `dose_grid`. Each spot's central ray
+    /// runs from the beam's virtual source (or parallel to its axis) through
+    /// the spot's position in the isocentre plane.
     pub fn kernel_input(
         &self,
         beams: &[BeamSpots],
@@ -77,8 +81,8 @@ impl<'a> PencilBeamEngine<'a> {
         let mut profiles = Vec::new();
         for (b, beam) in beams.iter().enumerate() {
             let frame = beam.geometry.frame();
-            let dir = frame.direction();
             for (s, spot) in beam.spots.iter().enumerate() {
+                let dir = frame.ray_direction(spot.x_mm, spot.y_mm, beam.virtual_source_mm);
                 let err = |problem: String| PencilError::Spot {
                     beam: b,
                     spot: s,

@@ -22,6 +22,8 @@ pub struct PlacementSettings {
     pub distal_margin_percent: f64,
     /// Extra WED before the proximal edge.
     pub proximal_margin_mm: f64,
+    /// Virtual source-to-axis distance of the beam (mm), `None` for parallel rays.
+    pub virtual_source_mm: Option<f64>,
 }
 
 impl PlacementSettings {
@@ -36,6 +38,7 @@ impl PlacementSettings {
             distal_margin_mm: 3.0,
             distal_margin_percent: 3.5,
             proximal_margin_mm: 3.0,
+            virtual_source_mm: None,
         }
     }
 }
@@ -62,16 +65,16 @@ pub fn place_spots(
     s: &PlacementSettings,
 ) -> Placement {
     let frame = geometry.frame();
-    let dir = frame.direction();
     let grown = target.dilated(s.lateral_margin_mm);
     let g = grown.grid();
     // Extent of the grown target in the beam's-eye view.
     let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
     for (n, _) in grown.data().iter().enumerate().filter(|(_, b)| **b) {
         let [i, j, k] = g.ijk(n);
-        let b = frame.patient_to_beam(&g.voxel_centre(i, j, k));
-        lo = [lo[0].min(b.x), lo[1].min(b.y)];
-        hi = [hi[0].max(b.x), hi[1].max(b.y)];
+        let [x, y] =
+            frame.project_to_isocentre_plane(&g.voxel_centre(i, j, k), s.virtual_source_mm);
+        lo = [lo[0].min(x), lo[1].min(y)];
+        hi = [hi[0].max(x), hi[1].max(y)];
     }
     let step = s.lateral_spacing_mm;
     let axis = |l: f64, h: f64| {
@@ -82,6 +85,7 @@ pub fn place_spots(
     let mut rays = Vec::new();
     for x in axis(lo[0], hi[0]) {
         for y in axis(lo[1], hi[1]) {
+            let dir = frame.ray_direction(x, y, s.virtual_source_mm);
             let start = frame.bev_to_patient(x, y) - dir * 2000.0;
             let Some(p) = wed_profile(rsp, &start, &dir, 4000.0, profile_step) else {
                 continue;

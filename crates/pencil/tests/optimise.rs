@@ -51,6 +51,7 @@ fn setup(carbon: bool) -> (Volume<f32>, Mask, BeamSpots, IonBaseData) {
         BeamSpots {
             geometry,
             sigma_air_mm: 4.0,
+            virtual_source_mm: None,
             spots: placed.spots,
         },
         base,

@@ -45,6 +45,7 @@ fn liver_two_beams(base: &IonBaseData) {
         .map(|&g| BeamSpots {
             geometry: BeamGeometry::coplanar(g, target, PatientPosition::Hfs),
             sigma_air_mm: 4.0,
+            virtual_source_mm: None,
             spots: (-3..=3)
                 .flat_map(|i| (-3..=3).map(move |j| (i, j)))
                 .enumerate()

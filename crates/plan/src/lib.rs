@@ -178,6 +178,9 @@ pub struct Beam {
     /// Spot σ in air at the patient (mm).
     #[serde(default = "default_sigma_air")]
     pub sigma_air_mm: f64,
+    /// Virtual source-to-axis distance (mm); spot rays diverge from it.
+    /// Absent: rays parallel to the beam axis.
+    pub virtual_source_mm: Option<f64>,
     #[serde(rename = "spot", default)]
     pub spots: Vec<SpotDef>,
 }
@@ -368,6 +371,14 @@ impl PlanFile {
                         format!("{} mm is outside 0–30 mm", beam.sigma_air_mm),
                     ));
                 }
+                if let Some(sad) = beam.virtual_source_mm {
+                    if !(sad >= 500.0 && sad.is_finite()) {
+                        return Err(bad(
+                            bkey(".virtual_source_mm"),
+                            format!("{sad} mm: a virtual source closer than 500 mm to the isocentre is not a scanning nozzle"),
+                        ));
+                    }
+                }
                 let range = machine_energy_range(plan.modality);
                 for (si, s) in beam.spots.iter().enumerate() {
                     let skey = bkey(&format!(".spot[{si}]"));
@@ -454,6 +465,11 @@ weight = 1e9
         assert!(both.contains("ct: give exactly one"), "{both}");
         let iso = e(&GOOD.replace("isocentre = [0.0, 0.0, 0.0]", "isocentre = \"tumour\""));
         assert!(iso.contains("isocentre") && iso.contains("tumour"), "{iso}");
+        let sad = e(&GOOD.replace(
+            "isocentre = [0.0, 0.0, 0.0]",
+            "isocentre = [0.0, 0.0, 0.0]\nvirtual_source_mm = 100.0",
+        ));
+        assert!(sad.contains("beam[0].virtual_source_mm"), "{sad}");
         let grid = e(&GOOD.replace("grid_mm = 2.5", "grid_mm = 0.0"));
         assert!(grid.contains("dose.grid_mm"), "{grid}");
         let name = e(&GOOD.replace("name = \"proton_1\"", "name = \"../x\""));
