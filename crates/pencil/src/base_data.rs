@@ -78,20 +78,18 @@ impl IonBaseData {
         energy_spread: f64,
         depth_step_mm: f64,
     ) -> Result<Self, PhysicsError> {
-        let max_e = energies_mev.iter().copied().fold(0.0, f64::max);
         let table = RangeTable::new(
             Ion::proton(),
             &Material::water(78.0),
-            (max_e * 1.05).clamp(10.0, 1000.0),
+            table_max_energy(energies_mev),
         )?;
-        let step_g = depth_step_mm / 10.0;
-        let curves: Vec<DepthDose> = energies_mev
-            .par_iter()
-            .map(|&e| DepthDose::proton(&table, e, energy_spread, step_g))
-            .collect::<Result<_, _>>()?;
+        let curves = curves(energies_mev, |e| {
+            DepthDose::proton(&table, e, energy_spread, depth_step_mm / 10.0)
+        })?;
+        let rbe = RbeModel::Constant(PROTON_RBE);
         Ok(Self::from_curves(
             table,
-            RbeModel::Constant(PROTON_RBE),
+            rbe,
             energies_mev,
             &curves,
             depth_step_mm,
@@ -105,16 +103,14 @@ impl IonBaseData {
         energy_spread: f64,
         depth_step_mm: f64,
     ) -> Result<Self, PhysicsError> {
-        let max_e = energies_mev_u.iter().copied().fold(0.0, f64::max);
-        let tables = CarbonTables::new(78.0, (max_e * 1.05).clamp(10.0, 1000.0))?;
-        let step_g = depth_step_mm / 10.0;
-        let curves: Vec<DepthDose> = energies_mev_u
-            .par_iter()
-            .map(|&e| DepthDose::carbon(&tables, e, energy_spread, step_g))
-            .collect::<Result<_, _>>()?;
+        let tables = CarbonTables::new(78.0, table_max_energy(energies_mev_u))?;
+        let curves = curves(energies_mev_u, |e| {
+            DepthDose::carbon(&tables, e, energy_spread, depth_step_mm / 10.0)
+        })?;
+        let rbe = RbeModel::CarbonClinical(CarbonClinicalRbe::nirs());
         Ok(Self::from_curves(
             tables.primary,
-            RbeModel::CarbonClinical(CarbonClinicalRbe::nirs()),
+            rbe,
             energies_mev_u,
             &curves,
             depth_step_mm,
@@ -273,4 +269,17 @@ fn mcs_sigma_mm(
             }
         })
         .collect()
+}
+
+/// Upper end of the range tables: 5 % above the highest energy in use.
+fn table_max_energy(energies: &[f64]) -> f64 {
+    (energies.iter().copied().fold(0.0, f64::max) * 1.05).clamp(10.0, 1000.0)
+}
+
+/// One depth–dose curve per energy, in parallel.
+fn curves(
+    energies: &[f64],
+    curve: impl Fn(f64) -> Result<DepthDose, PhysicsError> + Sync,
+) -> Result<Vec<DepthDose>, PhysicsError> {
+    energies.par_iter().map(|&e| curve(e)).collect()
 }
