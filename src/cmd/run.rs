@@ -1,10 +1,11 @@
 //! `ferrodose run PLAN.toml --out DIR`: dose of every plan in a plan file,
 //! written as RT Dose files per plan (format: docs/plan-format.md).
 
-use super::evaluate::{compare, PlanReport, Structures};
+use super::evaluate::{compare, PlanReport, Structures, NORMAL_LIVER};
 use super::output::prepare_dir;
 use super::phantom::{phantom_ct, write_phantom};
 use super::report::write_report;
+use ferrodose_evaluation::Dvh;
 use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
 use ferrodose_pencil::{
@@ -173,17 +174,6 @@ impl Case {
                 .into()
             })
     }
-}
-
-/// Values of `volume` at the voxels inside `mask` (on the same grid).
-fn values_in(volume: &Volume<f32>, mask: &Mask) -> Vec<f64> {
-    volume
-        .data()
-        .iter()
-        .zip(mask.data())
-        .filter(|(_, b)| **b)
-        .map(|(d, _)| f64::from(*d))
-        .collect()
 }
 
 /// The doses of one plan over all fractions.
@@ -369,6 +359,8 @@ pub fn run_plan_file(
     let proton_ranges = RangeTable::new(Ion::proton(), &water, 250.0)?;
     let carbon_ranges = RangeTable::new(Ion::carbon12(), &water, 450.0)?;
     let rsp_on_grid = rsp.resample(&grid, 0.0);
+    // Organ objectives on the dose grid, the same for every plan.
+    let organ = organ_objectives(&file.objectives, &structures, &grid, fractions)?;
 
     // Every plan is computed before anything is written, so a failing plan
     // leaves no partial output behind.
@@ -468,7 +460,7 @@ pub fn run_plan_file(
                 &grid,
                 target_on_grid.as_ref().expect("a prescription target"),
                 goal,
-                organ_objectives(&file.objectives, &structures, &grid, fractions)?,
+                organ.clone(),
                 file.dose.iterations,
             )
             .map_err(|e| format!("plan '{}': {e}", plan.name))?;
@@ -486,9 +478,7 @@ pub fn run_plan_file(
                     .expect("checked by PlanFile::parse"),
                 target_on_grid.as_ref().expect("a prescription target"),
             );
-            let mut values = values_in(&doses.rbe, t);
-            values.sort_by(f64::total_cmp);
-            let d95 = values[((values.len() - 1) as f64 * 0.05).round() as usize];
+            let d95 = Dvh::new(&doses.rbe, t).dose_to_pct(95.0);
             if d95 > 0.0 {
                 let f = (p.dose_gy / d95) as f32;
                 for v in [&mut doses.physical, &mut doses.rbe] {
@@ -514,36 +504,30 @@ pub fn run_plan_file(
             started.elapsed().as_secs_f64()
         );
         if let (Some(p), Some(t)) = (&file.prescription, &target_on_grid) {
-            let mut values = values_in(&doses.rbe, t);
-            values.sort_by(f64::total_cmp);
-            if values.is_empty() {
+            let dvh = Dvh::new(&doses.rbe, t);
+            if dvh.is_empty() {
                 summary += &format!(
                     "; {} has no voxel on the {} mm dose grid",
                     p.target, file.dose.grid_mm
                 );
             } else {
-                let at = |q: f64| values[((values.len() - 1) as f64 * q).round() as usize];
                 summary += &format!(
                     "; {} D95 {:.1} % and D2 {:.1} % of {} Gy(RBE)",
                     p.target,
-                    100.0 * at(0.05) / p.dose_gy,
-                    100.0 * at(0.98) / p.dose_gy,
+                    100.0 * dvh.dose_to_pct(95.0) / p.dose_gy,
+                    100.0 * dvh.dose_to_pct(2.0) / p.dose_gy,
                     p.dose_gy
                 );
             }
         }
-        if let (Ok(liver), Ok(gtv)) = (case.structure("Liver"), case.structure("GTV")) {
-            // Normal liver = liver − GTV: V20, V30 (% volume) and mean, Gy(RBE).
-            let values = values_in(&doses.rbe, &liver.minus(gtv).resample_nearest(&grid));
-            let v = |x: f64| {
-                100.0 * values.iter().filter(|d| **d >= x).count() as f64
-                    / values.len().max(1) as f64
-            };
+        if let Some((_, normal_liver)) = structures.list.iter().find(|(n, _)| n == NORMAL_LIVER) {
+            // V20, V30 (% volume) and mean, Gy(RBE), on the dose grid.
+            let dvh = Dvh::new(&doses.rbe, &normal_liver.resample_nearest(&grid));
             summary += &format!(
                 "; normal liver V20 {:.1} %, V30 {:.1} %, mean {:.1} Gy(RBE)",
-                v(20.0),
-                v(30.0),
-                values.iter().sum::<f64>() / values.len().max(1) as f64
+                dvh.pct_at_least(20.0),
+                dvh.pct_at_least(30.0),
+                dvh.mean_gy()
             );
         }
         let rbe_note = match base.rbe_model {
