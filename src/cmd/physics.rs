@@ -36,6 +36,19 @@ enum What {
         #[arg(long, value_delimiter = ',', required = true)]
         energies: Vec<f64>,
     },
+    /// Generates the 6 MV photon pencil kernel in water by Monte Carlo and
+    /// writes it as text (the format of crates/physics/data/photon_kernel_6mv.txt).
+    PhotonKernel {
+        /// Incident photons.
+        #[arg(long, default_value_t = 10_000_000)]
+        photons: u64,
+        /// Random seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Output file.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// CSV of the Schneider (2000) CT calibration at the given CT numbers:
     /// mass density (g/cm³), relative electron density, RSP at 100 MeV, tissue bin, I (eV).
     Calibration {
@@ -70,6 +83,24 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             }
             println!("energy_MeV,mu_over_rho_cm2_g,mu_en_over_rho_cm2_g");
             println!("{}", rows.join("\n"));
+            Ok(())
+        }
+        What::PhotonKernel { photons, seed, out } => {
+            use ferrodose_physics::photon_kernel::{KernelSettings, PhotonKernel};
+            let settings = KernelSettings {
+                photons,
+                seed,
+                ..KernelSettings::default()
+            };
+            let spectrum = ferrodose_physics::photon_spectrum::Spectrum::mohan_6mv();
+            let kernel = PhotonKernel::generate(&spectrum, &settings);
+            super::output::write_atomic(&out, kernel.to_text(&settings).as_bytes())?;
+            eprintln!(
+                "{}: {photons} photons, radial fit error {:.4}, written to {}",
+                spectrum.name,
+                kernel.fit_error,
+                out.display()
+            );
             Ok(())
         }
         What::Calibration { hu } => {

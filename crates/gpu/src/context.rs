@@ -194,6 +194,33 @@ impl GpuContext {
 }
 
 impl GpuContext {
+    /// Runs a per-voxel kernel over `n` voxels in dispatches of at most `tile`:
+    /// binding 0 is the uniform `params(offset, count)` of each dispatch,
+    /// then `inputs`, then the f32 output of `count` values.
+    pub fn run_voxel_tiles(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        inputs: &[&wgpu::Buffer],
+        n: usize,
+        tile: usize,
+        params: impl Fn(u32, u32) -> Vec<u8>,
+    ) -> Result<Vec<f32>, GpuError> {
+        use wgpu::BufferUsages as U;
+        let mut out = Vec::with_capacity(n);
+        let mut start = 0usize;
+        while start < n {
+            let count = tile.min(n - start);
+            let uniform = self.buffer("params", &params(start as u32, count as u32), U::UNIFORM);
+            let dose = self.output("dose", (count * 4) as u64);
+            let mut buffers = vec![&uniform];
+            buffers.extend_from_slice(inputs);
+            buffers.push(&dose);
+            out.extend(self.run_1d::<f32>(pipeline, &buffers, count as u32, &dose, count)?);
+            start += count;
+        }
+        Ok(out)
+    }
+
     /// For tests: the GPU context, or `None` (with a message) when no adapter is
     /// found. Panics instead when `FERRODOSE_REQUIRE_GPU=1`, as CI sets it so that
     /// parity tests can never pass by skipping.

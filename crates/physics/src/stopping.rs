@@ -79,7 +79,7 @@ impl Ion {
     }
 }
 
-fn density_correction(m: &Material, beta_gamma: f64) -> f64 {
+pub(crate) fn density_correction(m: &Material, beta_gamma: f64) -> f64 {
     let Some(p) = m.density_effect else {
         return 0.0;
     };

@@ -1,8 +1,8 @@
 //! CPU twin of `shaders/ion_pb_dose.wgsl`: same parameters, same buffers, same
 //! f32 arithmetic. The specification the GPU kernel is tested against.
 
+use super::Lattice;
 use crate::kernels::{IonPbParams, IonPbSpot};
-use rayon::prelude::*;
 
 fn lerp(table: &[f32], base: usize, x: f32) -> f32 {
     let i = x.floor() as usize;
@@ -72,24 +72,19 @@ pub fn ion_pb_dose(
     dose: &mut [f32],
 ) {
     let p = params;
-    let v3 = |a: [f32; 4]| [a[0], a[1], a[2]];
-    let (o, si, sj, sk) = (v3(p.grid_origin), v3(p.step_i), v3(p.step_j), v3(p.step_k));
-    dose[..p.n_voxels as usize]
-        .par_iter_mut()
-        .enumerate()
-        .for_each(|(local, out)| {
-            let v = p.voxel_offset + local as u32;
-            let (ix, iy, iz) = (
-                (v % p.nx) as f32,
-                ((v / p.nx) % p.ny) as f32,
-                (v / (p.nx * p.ny)) as f32,
-            );
-            let pos: [f32; 3] =
-                std::array::from_fn(|a| o[a] + ix * si[a] + iy * sj[a] + iz * sk[a]);
-            let total: f32 = spots[..p.n_spots as usize]
-                .iter()
-                .map(|s| pair_dose(p, s, idd, sigma_mcs, profiles, pos))
-                .sum();
-            *out = total * p.gy_per_unit;
-        });
+    let lattice = Lattice {
+        origin: p.grid_origin,
+        steps: [p.step_i, p.step_j, p.step_k],
+        nx: p.nx,
+        ny: p.ny,
+        offset: p.voxel_offset,
+        count: p.n_voxels,
+    };
+    lattice.fill(dose, |pos| {
+        let total: f32 = spots[..p.n_spots as usize]
+            .iter()
+            .map(|s| pair_dose(p, s, idd, sigma_mcs, profiles, pos))
+            .sum();
+        total * p.gy_per_unit
+    });
 }

@@ -2,7 +2,44 @@
 //! kernel's name; each takes the same `Pod` parameters and buffers as its shader.
 
 mod ion_pb_dose;
+mod photon_pb_dose;
 mod piecewise_linear;
 
 pub use ion_pb_dose::{ion_pb_dose, pair_dose};
+pub use photon_pb_dose::{erf, photon_pair_dose, photon_pb_dose};
 pub use piecewise_linear::piecewise_linear;
+
+use rayon::prelude::*;
+
+/// The voxels of one dispatch: centre of voxel 0 and the position step per
+/// index (mm, w unused), the grid's x and y sizes, the first voxel and the count.
+pub(crate) struct Lattice {
+    pub origin: [f32; 4],
+    pub steps: [[f32; 4]; 3],
+    pub nx: u32,
+    pub ny: u32,
+    pub offset: u32,
+    pub count: u32,
+}
+
+impl Lattice {
+    /// Writes `f(position)` (position in mm) for every voxel of the dispatch
+    /// into `out`, i fastest, in parallel.
+    pub fn fill(&self, out: &mut [f32], f: impl Fn([f32; 3]) -> f32 + Sync) {
+        let [si, sj, sk] = self.steps;
+        out[..self.count as usize]
+            .par_iter_mut()
+            .enumerate()
+            .for_each(|(local, out)| {
+                let v = self.offset + local as u32;
+                let (ix, iy, iz) = (
+                    (v % self.nx) as f32,
+                    ((v / self.nx) % self.ny) as f32,
+                    (v / (self.nx * self.ny)) as f32,
+                );
+                *out = f(std::array::from_fn(|a| {
+                    self.origin[a] + ix * si[a] + iy * sj[a] + iz * sk[a]
+                }));
+            });
+    }
+}

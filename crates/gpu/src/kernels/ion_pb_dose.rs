@@ -148,38 +148,30 @@ impl IonPbDose {
     fn dose_gpu(
         &self,
         ctx: &GpuContext,
-        mut params: IonPbParams,
+        params: IonPbParams,
         n: usize,
         tile: usize,
     ) -> Result<Vec<f32>, GpuError> {
         use wgpu::BufferUsages as U;
         let pipeline = ctx.pipeline("ion_pb_dose", ION_PB_DOSE_WGSL);
+        let buffer =
+            |label, data: &[f32]| ctx.buffer(label, bytemuck::cast_slice(data), U::STORAGE);
         let spots = ctx.buffer("spots", bytemuck::cast_slice(&self.spots), U::STORAGE);
-        let idd = ctx.buffer("idd", bytemuck::cast_slice(&self.idd), U::STORAGE);
-        let sigma = ctx.buffer(
-            "sigma_mcs",
-            bytemuck::cast_slice(&self.sigma_mcs),
-            U::STORAGE,
-        );
-        let profiles = ctx.buffer("profiles", bytemuck::cast_slice(&self.profiles), U::STORAGE);
-        let mut out = Vec::with_capacity(n);
-        let mut start = 0usize;
-        while start < n {
-            let count = tile.min(n - start);
-            params.voxel_offset = start as u32;
-            params.n_voxels = count as u32;
-            let uniform = ctx.buffer("params", bytemuck::bytes_of(&params), U::UNIFORM);
-            let dose = ctx.output("dose", (count * 4) as u64);
-            out.extend(ctx.run_1d::<f32>(
-                &pipeline,
-                &[&uniform, &spots, &idd, &sigma, &profiles, &dose],
-                count as u32,
-                &dose,
-                count,
-            )?);
-            start += count;
-        }
-        Ok(out)
+        let idd = buffer("idd", &self.idd);
+        let sigma = buffer("sigma_mcs", &self.sigma_mcs);
+        let profiles = buffer("profiles", &self.profiles);
+        ctx.run_voxel_tiles(
+            &pipeline,
+            &[&spots, &idd, &sigma, &profiles],
+            n,
+            tile,
+            |offset, count| {
+                let mut p = params;
+                p.voxel_offset = offset;
+                p.n_voxels = count;
+                bytemuck::bytes_of(&p).to_vec()
+            },
+        )
     }
 }
 

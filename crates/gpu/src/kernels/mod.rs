@@ -2,7 +2,9 @@
 //! `shaders/` and the CPU twin in `cpu/`) and one call that runs on either backend.
 
 mod ion_pb_dose;
+mod photon_pb_dose;
 mod piecewise_linear;
 
 pub use ion_pb_dose::{IonPbDose, IonPbParams, IonPbSpot, GY_PER_MEV_CM2_G_PER_MM2};
+pub use photon_pb_dose::{PhotonPbDose, PhotonPbElement, PhotonPbParams, PHOTON_KERNEL_GAUSSIANS};
 pub use piecewise_linear::{PiecewiseLinear, PiecewiseLinearParams, TableError};

@@ -1,0 +1,105 @@
+//! CPU twin of `shaders/photon_pb_dose.wgsl`: same parameters, same buffers,
+//! same f32 arithmetic. The specification the GPU kernel is tested against.
+
+use super::Lattice;
+use crate::kernels::{PhotonPbElement, PhotonPbParams, PHOTON_KERNEL_GAUSSIANS};
+
+/// erf(x) after Abramowitz and Stegun 7.1.26 (|error| < 1.5e-7), as in the shader.
+pub fn erf(x: f32) -> f32 {
+    let t = 1.0 / (1.0 + 0.327_591_1 * x.abs());
+    let poly = t
+        * (0.254_829_6
+            + t * (-0.284_496_74 + t * (1.421_413_7 + t * (-1.453_152_1 + t * 1.061_405_4))));
+    (1.0 - poly * (-x * x).exp()).copysign(x)
+}
+
+/// Share of a unit 1-D Gaussian of width `s` centred at `x` that falls in
+/// [−h, h]: ½[erf((x + h)/√2s) − erf((x − h)/√2s)].
+fn box_share(x: f32, h: f32, s: f32) -> f32 {
+    let k = std::f32::consts::FRAC_1_SQRT_2 / s;
+    0.5 * (erf((x + h) * k) - erf((x - h) * k))
+}
+
+fn lerp(table: &[f32], i: usize, stride: usize, f: f32) -> f32 {
+    table[i] + f * (table[i + stride] - table[i])
+}
+
+/// Dose (per unit `gy_per_unit`) of one fluence element at position `pos`
+/// (mm): the body of the kernel's element loop, shared by the voxel-major twin
+/// and the column-major influence build.
+pub fn photon_pair_dose(
+    p: &PhotonPbParams,
+    e: &PhotonPbElement,
+    idd: &[f32],
+    weights: &[f32],
+    profiles: &[f32],
+    pos: [f32; 3],
+) -> f32 {
+    let dot = |a: [f32; 4], b: [f32; 3]| a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+    let d: [f32; 3] = std::array::from_fn(|a| pos[a] - e.source[a]);
+    let zs = dot(e.axis, d);
+    if zs <= 0.0 {
+        return 0.0;
+    }
+    let scale = e.axis[3] / zs;
+    let u = dot(e.bev_x, d) * scale - e.bev_x[3];
+    let v = dot(e.bev_y, d) * scale - e.bev_y[3];
+    let t = dot(e.ray, d) - e.ray[3];
+    let (offset, len) = (e.profile_offset as usize, e.profile_len as usize);
+    let xp = (t / p.profile_step_mm).max(0.0);
+    let wed = if xp >= (len - 1) as f32 {
+        profiles[offset + len - 1]
+    } else {
+        let i = xp as usize;
+        lerp(profiles, offset + i, 1, xp - i as f32)
+    };
+    let x = wed / p.depth_step_mm;
+    if x >= (p.n_depth - 1) as f32 {
+        return 0.0;
+    }
+    let (k, f) = (x as usize, x - (x as usize) as f32);
+    let src2 = p.source_sigma_mm * p.source_sigma_mm;
+    let mut lateral = 0.0;
+    for g in 0..PHOTON_KERNEL_GAUSSIANS {
+        let sk = p.sigma_mm[g] * scale;
+        let s = (sk * sk + src2).sqrt();
+        if u.abs() - e.half_u > 6.0 * s || v.abs() - e.half_v > 6.0 * s {
+            continue;
+        }
+        let w = lerp(
+            weights,
+            k * PHOTON_KERNEL_GAUSSIANS + g,
+            PHOTON_KERNEL_GAUSSIANS,
+            f,
+        );
+        lateral += w * box_share(u, e.half_u, s) * box_share(v, e.half_v, s);
+    }
+    e.source[3] * scale * scale * lerp(idd, k, 1, f) * lateral
+}
+
+/// Dose (Gy) of voxels `voxel_offset .. voxel_offset + n_voxels` into `dose`.
+pub fn photon_pb_dose(
+    params: &PhotonPbParams,
+    elements: &[PhotonPbElement],
+    idd: &[f32],
+    weights: &[f32],
+    profiles: &[f32],
+    dose: &mut [f32],
+) {
+    let p = params;
+    let lattice = Lattice {
+        origin: p.grid_origin,
+        steps: [p.step_i, p.step_j, p.step_k],
+        nx: p.nx,
+        ny: p.ny,
+        offset: p.voxel_offset,
+        count: p.n_voxels,
+    };
+    lattice.fill(dose, |pos| {
+        let total: f32 = elements[..p.n_elements as usize]
+            .iter()
+            .map(|e| photon_pair_dose(p, e, idd, weights, profiles, pos))
+            .sum();
+        total * p.gy_per_unit
+    });
+}
