@@ -8,6 +8,7 @@ pub mod gamma;
 pub mod inspect;
 pub mod output;
 pub mod phantom;
+pub mod photon_plan;
 pub mod physics;
 pub mod report;
 pub mod run;

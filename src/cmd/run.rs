@@ -4,6 +4,7 @@
 use super::evaluate::{compare, PlanReport, Structures, NORMAL_LIVER};
 use super::output::prepare_dir;
 use super::phantom::{phantom_ct, write_phantom};
+use super::photon_plan::{photon_plan, PhotonSetup};
 use super::report::write_report;
 use ferrodose_evaluation::Dvh;
 use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
@@ -64,24 +65,7 @@ fn optimise_weights(
         return Err("the target has no voxel on the dose grid".into());
     }
     let start = uniform_start(&a, &voxels, goal_gy);
-    let target_objectives = [
-        Objective::SquaredDeviation {
-            voxels: voxels.clone(),
-            dose_gy: goal_gy,
-            weight: 1.0,
-        },
-        Objective::MinDose {
-            voxels: voxels.clone(),
-            dose_gy: 0.97 * goal_gy,
-            weight: 20.0,
-        },
-        Objective::MaxDose {
-            voxels,
-            dose_gy: 1.04 * goal_gy,
-            weight: 20.0,
-        },
-    ];
-    let objectives: Vec<Objective> = target_objectives
+    let objectives: Vec<Objective> = target_objectives(voxels, goal_gy)
         .into_iter()
         .chain(organ_objectives)
         .collect();
@@ -101,6 +85,28 @@ fn optimise_weights(
         }
     }
     Ok(())
+}
+
+/// The target's objectives for a dose `goal_gy` per fraction: squared
+/// deviation, plus stronger penalties below 97 % and above 104 % of the goal.
+fn target_objectives(voxels: Vec<u32>, goal_gy: f64) -> Vec<Objective> {
+    vec![
+        Objective::SquaredDeviation {
+            voxels: voxels.clone(),
+            dose_gy: goal_gy,
+            weight: 1.0,
+        },
+        Objective::MinDose {
+            voxels: voxels.clone(),
+            dose_gy: 0.97 * goal_gy,
+            weight: 20.0,
+        },
+        Objective::MaxDose {
+            voxels,
+            dose_gy: 1.04 * goal_gy,
+            weight: 20.0,
+        },
+    ]
 }
 
 /// The plan file's organ objectives on the dose grid, per fraction.
@@ -243,6 +249,17 @@ fn plan_doses(
     })
 }
 
+/// Relative electron density (Schneider 2000 calibration) of a CT.
+fn electron_density(hu: &Volume<f32>, backend: &Backend) -> Result<Volume<f32>, String> {
+    let knots = ferrodose_physics::calibration::knots(
+        5.0,
+        ferrodose_physics::calibration::relative_electron_density,
+    );
+    let table = PiecewiseLinear::new(knots).map_err(|e| e.to_string())?;
+    let data = table.apply(backend, hu.data()).map_err(|e| e.to_string())?;
+    Ok(Volume::from_vec(hu.grid().clone(), data))
+}
+
 /// A grid of `spacing_mm` over the CT's extent, with the CT's orientation.
 fn dose_grid(ct: &Grid, spacing_mm: f64) -> Result<Grid, super::Error> {
     let shape = [0, 1, 2].map(|a| {
@@ -359,6 +376,8 @@ pub fn run_plan_file(
     let proton_ranges = RangeTable::new(Ion::proton(), &water, 250.0)?;
     let carbon_ranges = RangeTable::new(Ion::carbon12(), &water, 450.0)?;
     let rsp_on_grid = rsp.resample(&grid, 0.0);
+    // Relative electron density for photon plans, made when the first needs it.
+    let mut density: Option<Result<Volume<f32>, String>> = None;
     // Organ objectives on the dose grid, the same for every plan.
     let organ = organ_objectives(&file.objectives, &structures, &grid, fractions)?;
 
@@ -366,108 +385,163 @@ pub fn run_plan_file(
     // leaves no partial output behind.
     let mut results = Vec::new();
     for plan in &file.plans {
-        let range_table = match plan.modality {
-            Modality::Proton => &proton_ranges,
-            Modality::Carbon => &carbon_ranges,
-            Modality::Photon => {
-                return Err(format!(
-                    "plan '{}': photon dose is not implemented yet (proton and carbon pencil beams only)",
-                    plan.name
-                )
-                .into())
-            }
-        };
-        let mut beams: Vec<BeamSpots> = plan
-            .beams
-            .iter()
-            .map(|b| BeamSpots {
-                geometry: BeamGeometry {
-                    gantry_deg: b.gantry_deg,
-                    couch_deg: b.couch_deg,
-                    collimator_deg: b.collimator_deg,
-                    isocentre_mm: match &b.isocentre {
-                        Isocentre::Point(p) => Point3::from(*p),
-                        Isocentre::Named(_) => target_centre
-                            .expect("PlanFile::parse checks: \"target\" needs a prescription"),
-                    },
-                    patient_position: case.ct.info.patient_position,
-                },
-                sigma_air_mm: b.sigma_air_mm,
-                virtual_source_mm: b.virtual_source_mm,
-                spots: b
-                    .spots
-                    .iter()
-                    .map(|s| Spot {
-                        energy_mev_u: s.energy,
-                        x_mm: s.x_mm,
-                        y_mm: s.y_mm,
-                        weight: s.weight,
-                    })
-                    .collect(),
-            })
-            .collect();
         let started = std::time::Instant::now();
-        // PlanFile::parse guarantees: no listed spots ⇒ a prescription with a target.
-        let automatic = plan.beams.iter().all(|b| b.spots.is_empty());
-        if automatic {
-            let target_mask = target.expect("PlanFile::parse: automatic spots need a prescription");
-            let (lo, hi) = machine_energy_range(plan.modality).expect("ion modality");
-            for beam in &mut beams {
-                let placed = place_spots(
-                    target_mask,
-                    &rsp,
-                    &beam.geometry,
-                    range_table,
-                    (lo, hi),
-                    &PlacementSettings {
-                        virtual_source_mm: beam.virtual_source_mm,
-                        ..PlacementSettings::for_spot_sigma(beam.sigma_air_mm)
+        let (mut doses, delivery, rbe_note, optimised) = if plan.modality == Modality::Photon {
+            let p = file
+                .prescription
+                .as_ref()
+                .expect("PlanFile::parse: photon plans need a prescription");
+            let target = target.expect("a prescription target");
+            let goal = p.dose_gy / f64::from(fractions);
+            let target_on = target_on_grid.as_ref().expect("a prescription target");
+            let density = density.get_or_insert_with(|| electron_density(&case.ct.hu, &backend));
+            let density = density.as_ref().map_err(|e| e.to_string())?;
+            let setup = PhotonSetup {
+                target,
+                target_centre: target_centre.expect("a prescription target"),
+                patient_position: case.ct.info.patient_position,
+                density,
+                goal_gy: goal,
+                iterations: file.dose.iterations,
+            };
+            let (dose, cps) = photon_plan(
+                plan,
+                &setup,
+                &grid,
+                organ.clone(),
+                target_objectives(target_on.voxel_indices(), goal),
+                &backend,
+            )
+            .map_err(|e| format!("plan '{}': {e}", plan.name))?;
+            let f = fractions as f32;
+            let physical = Volume::from_vec(
+                grid.clone(),
+                dose.data()
+                    .iter()
+                    .zip(rsp_on_grid.data())
+                    .map(|(d, r)| if *r < AIR_RSP { 0.0 } else { d * f })
+                    .collect(),
+            );
+            let mu: f64 = cps.iter().map(|c| c.mu).sum();
+            let doses = PlanDoses {
+                rbe: physical.clone(),
+                letd: Volume::filled(grid.clone(), 0.0),
+                physical,
+            };
+            let delivery = format!(
+                "{} arcs and {} beams, {} control points, {mu:.0} MU per fraction before normalisation",
+                plan.arcs.len(),
+                plan.beams.len(),
+                cps.len()
+            );
+            (doses, delivery, "photons: RBE 1".to_owned(), true)
+        } else {
+            let range_table = match plan.modality {
+                Modality::Proton => &proton_ranges,
+                _ => &carbon_ranges,
+            };
+            let mut beams: Vec<BeamSpots> = plan
+                .beams
+                .iter()
+                .map(|b| BeamSpots {
+                    geometry: BeamGeometry {
+                        gantry_deg: b.gantry_deg,
+                        couch_deg: b.couch_deg,
+                        collimator_deg: b.collimator_deg,
+                        isocentre_mm: match &b.isocentre {
+                            Isocentre::Point(p) => Point3::from(*p),
+                            Isocentre::Named(_) => target_centre
+                                .expect("PlanFile::parse checks: \"target\" needs a prescription"),
+                        },
+                        patient_position: case.ct.info.patient_position,
                     },
-                );
-                if placed.dropped_layers > 0 {
-                    eprintln!(
+                    sigma_air_mm: b.sigma_air_mm,
+                    virtual_source_mm: b.virtual_source_mm,
+                    spots: b
+                        .spots
+                        .iter()
+                        .map(|s| Spot {
+                            energy_mev_u: s.energy,
+                            x_mm: s.x_mm,
+                            y_mm: s.y_mm,
+                            weight: s.weight,
+                        })
+                        .collect(),
+                })
+                .collect();
+            // PlanFile::parse guarantees: no listed spots ⇒ a prescription with a target.
+            let automatic = plan.beams.iter().all(|b| b.spots.is_empty());
+            if automatic {
+                let target_mask =
+                    target.expect("PlanFile::parse: automatic spots need a prescription");
+                let (lo, hi) = machine_energy_range(plan.modality).expect("ion modality");
+                for beam in &mut beams {
+                    let placed = place_spots(
+                        target_mask,
+                        &rsp,
+                        &beam.geometry,
+                        range_table,
+                        (lo, hi),
+                        &PlacementSettings {
+                            virtual_source_mm: beam.virtual_source_mm,
+                            ..PlacementSettings::for_spot_sigma(beam.sigma_air_mm)
+                        },
+                    );
+                    if placed.dropped_layers > 0 {
+                        eprintln!(
                         "note: plan '{}', gantry {}°: {} energy layers outside the machine's {lo}–{hi} MeV(/u) were dropped",
                         plan.name, beam.geometry.gantry_deg, placed.dropped_layers
                     );
+                    }
+                    beam.spots = placed.spots;
                 }
-                beam.spots = placed.spots;
             }
-        }
-        let mut energies: Vec<f64> = beams
-            .iter()
-            .flat_map(|b| b.spots.iter().map(|s| s.energy_mev_u))
-            .collect();
-        energies.sort_by(f64::total_cmp);
-        energies.dedup_by(|a, b| (*a - *b).abs() < 0.01);
-        if energies.is_empty() {
-            return Err(format!("plan '{}': no spot reaches the target", plan.name).into());
-        }
-        let base = if plan.modality == Modality::Carbon {
-            IonBaseData::carbon(&energies, MACHINE_ENERGY_SPREAD, 0.1)?
-        } else {
-            IonBaseData::protons(&energies, MACHINE_ENERGY_SPREAD, 0.1)?
+            let mut energies: Vec<f64> = beams
+                .iter()
+                .flat_map(|b| b.spots.iter().map(|s| s.energy_mev_u))
+                .collect();
+            energies.sort_by(f64::total_cmp);
+            energies.dedup_by(|a, b| (*a - *b).abs() < 0.01);
+            if energies.is_empty() {
+                return Err(format!("plan '{}': no spot reaches the target", plan.name).into());
+            }
+            let base = if plan.modality == Modality::Carbon {
+                IonBaseData::carbon(&energies, MACHINE_ENERGY_SPREAD, 0.1)?
+            } else {
+                IonBaseData::protons(&energies, MACHINE_ENERGY_SPREAD, 0.1)?
+            };
+            let engine = PencilBeamEngine::new(&base, &rsp);
+            if automatic {
+                let prescription = file
+                    .prescription
+                    .as_ref()
+                    .expect("checked by PlanFile::parse");
+                let goal = prescription.dose_gy / f64::from(fractions);
+                optimise_weights(
+                    &engine,
+                    &mut beams,
+                    &grid,
+                    target_on_grid.as_ref().expect("a prescription target"),
+                    goal,
+                    organ.clone(),
+                    file.dose.iterations,
+                )
+                .map_err(|e| format!("plan '{}': {e}", plan.name))?;
+            }
+            let doses = plan_doses(&engine, &beams, &grid, &rsp_on_grid, fractions, &backend)
+                .map_err(|e| format!("plan '{}': {e}", plan.name))?;
+            let rbe_note = match base.rbe_model {
+                RbeModel::Constant(r) => format!("constant RBE {r}"),
+                RbeModel::CarbonClinical(_) => "NIRS clinical RBE (MKM)".to_owned(),
+            };
+            let delivery = format!(
+                "{} beams, {} spots",
+                beams.len(),
+                beams.iter().map(|b| b.spots.len()).sum::<usize>()
+            );
+            (doses, delivery, rbe_note, automatic)
         };
-        let engine = PencilBeamEngine::new(&base, &rsp);
-        if automatic {
-            let prescription = file
-                .prescription
-                .as_ref()
-                .expect("checked by PlanFile::parse");
-            let goal = prescription.dose_gy / f64::from(fractions);
-            optimise_weights(
-                &engine,
-                &mut beams,
-                &grid,
-                target_on_grid.as_ref().expect("a prescription target"),
-                goal,
-                organ.clone(),
-                file.dose.iterations,
-            )
-            .map_err(|e| format!("plan '{}': {e}", plan.name))?;
-        }
-        let mut doses = plan_doses(&engine, &beams, &grid, &rsp_on_grid, fractions, &backend)
-            .map_err(|e| format!("plan '{}': {e}", plan.name))?;
-        if automatic {
+        if optimised {
             // Normalise so that 95 % of the target receives the prescription
             // (D95 = 100 %), the usual convention for reporting a plan; the
             // dose is linear in a common scale of all weights (for carbon the
@@ -484,9 +558,6 @@ pub fn run_plan_file(
                 for v in [&mut doses.physical, &mut doses.rbe] {
                     v.data_mut().iter_mut().for_each(|d| *d *= f);
                 }
-                for spot in beams.iter_mut().flat_map(|b| b.spots.iter_mut()) {
-                    spot.weight *= f64::from(f);
-                }
                 eprintln!(
                     "plan '{}': normalised to {} D95 = 100 % (weights × {f:.4})",
                     plan.name, p.target
@@ -494,10 +565,8 @@ pub fn run_plan_file(
             }
         }
         let mut summary = format!(
-            "plan '{}': {} beams, {} spots, {} fractions, max {:.3} Gy ({:.3} Gy(RBE)), {:.1} s",
+            "plan '{}': {delivery}, {} fractions, max {:.3} Gy ({:.3} Gy(RBE)), {:.1} s",
             plan.name,
-            beams.len(),
-            beams.iter().map(|b| b.spots.len()).sum::<usize>(),
             fractions,
             doses.physical.min_max().1,
             doses.rbe.min_max().1,
@@ -530,14 +599,14 @@ pub fn run_plan_file(
                 dvh.mean_gy()
             );
         }
-        let rbe_note = match base.rbe_model {
-            RbeModel::Constant(r) => format!("constant RBE {r}"),
-            RbeModel::CarbonClinical(_) => "NIRS clinical RBE (MKM)".to_owned(),
-        };
         let report = PlanReport::new(
             &plan.name,
             &format!("{:?}", plan.modality).to_lowercase(),
-            "Gy(RBE)",
+            if plan.modality == Modality::Photon {
+                "Gy"
+            } else {
+                "Gy(RBE)"
+            },
             &doses.rbe,
             &structures,
             file.prescription.as_ref().map(|p| p.dose_gy),
@@ -582,13 +651,15 @@ pub fn run_plan_file(
             "RTDOSE_physical.dcm",
             &format!("dose to water, ferrodose {particle} pencil beam"),
         )?;
-        write(
-            doses.rbe,
-            DoseType::Effective,
-            "RTDOSE_rbe.dcm",
-            &format!("RBE-weighted dose, {rbe_note}"),
-        )?;
-        write_metaimage(&dir.join("LETd.mha"), &doses.letd)?;
+        if modality != Modality::Photon {
+            write(
+                doses.rbe,
+                DoseType::Effective,
+                "RTDOSE_rbe.dcm",
+                &format!("RBE-weighted dose, {rbe_note}"),
+            )?;
+            write_metaimage(&dir.join("LETd.mha"), &doses.letd)?;
+        }
         report.write(&dir)?;
         reports.push(report);
         println!("{summary} -> {}", dir.display());

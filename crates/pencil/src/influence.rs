@@ -92,6 +92,11 @@ impl InfluenceMatrix {
                 (rows, vals)
             })
             .collect();
+        Self::from_sparse_columns(grid.len(), columns)
+    }
+
+    /// A matrix from (voxel indices, doses) per column.
+    pub fn from_sparse_columns(n_voxels: usize, columns: Vec<(Vec<u32>, Vec<f32>)>) -> Self {
         let mut column_start = Vec::with_capacity(columns.len() + 1);
         column_start.push(0);
         let (mut voxel, mut dose) = (Vec::new(), Vec::new());
@@ -101,11 +106,27 @@ impl InfluenceMatrix {
             column_start.push(voxel.len());
         }
         Self {
-            n_voxels: grid.len(),
+            n_voxels,
             column_start,
             voxel,
             dose,
         }
+    }
+
+    /// A matrix from dense columns over the same `voxels`; zeros are dropped.
+    pub fn from_columns(n_voxels: usize, voxels: &[u32], columns: &[Vec<f32>]) -> Self {
+        let sparse = columns
+            .iter()
+            .map(|c| {
+                voxels
+                    .iter()
+                    .zip(c)
+                    .filter(|(_, d)| **d != 0.0)
+                    .map(|(v, d)| (*v, *d))
+                    .unzip()
+            })
+            .collect();
+        Self::from_sparse_columns(n_voxels, sparse)
     }
 
     /// Number of spots (columns).

@@ -152,8 +152,39 @@ pub struct Plan {
     /// Plan name; also the output folder name.
     pub name: String,
     pub modality: Modality,
-    #[serde(rename = "beam")]
+    #[serde(rename = "beam", default)]
     pub beams: Vec<Beam>,
+    /// Photon VMAT arcs.
+    #[serde(rename = "arc", default)]
+    pub arcs: Vec<ArcDef>,
+}
+
+/// A photon arc: control points every `spacing_deg` from `start_deg` to
+/// `stop_deg` (clockwise when stop > start), apertures conformal to the
+/// target plus `margin_mm`, meterset weights optimised.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArcDef {
+    pub start_deg: f64,
+    pub stop_deg: f64,
+    #[serde(default = "default_arc_spacing")]
+    pub spacing_deg: f64,
+    #[serde(default)]
+    pub couch_deg: f64,
+    #[serde(default)]
+    pub collimator_deg: f64,
+    pub isocentre: Isocentre,
+    /// Aperture margin around the target's projection (mm, isocentre plane).
+    #[serde(default = "default_margin")]
+    pub margin_mm: f64,
+}
+
+fn default_arc_spacing() -> f64 {
+    4.0
+}
+
+fn default_margin() -> f64 {
+    3.0
 }
 
 /// The isocentre: a point (mm, patient coordinates) or "target" (the centroid
@@ -212,6 +243,46 @@ pub fn machine_energy_range(m: Modality) -> Option<(f64, f64)> {
 }
 
 impl PlanFile {
+    /// Photon plans: no listed spots, a prescription target (apertures conform
+    /// to it), sensible arc spacings and margins.
+    fn check_photon_plan(
+        &self,
+        plan: &Plan,
+        key: &dyn Fn(&str) -> String,
+    ) -> Result<(), (String, String)> {
+        if plan.beams.iter().any(|b| !b.spots.is_empty()) {
+            return Err((key(".beam.spot"), "photon beams take no spots".into()));
+        }
+        if self.prescription.is_none() {
+            return Err((
+                key(""),
+                "photon apertures conform to the prescription's target: add [prescription]".into(),
+            ));
+        }
+        for (a, arc) in plan.arcs.iter().enumerate() {
+            let span = arc.stop_deg - arc.start_deg;
+            if !(span != 0.0 && span.abs() <= 720.0) {
+                return Err((
+                    key(&format!(".arc[{a}]")),
+                    format!("{}° → {}° must span 0–720°", arc.start_deg, arc.stop_deg),
+                ));
+            }
+            if !(0.5..=30.0).contains(&arc.spacing_deg) {
+                return Err((
+                    key(&format!(".arc[{a}].spacing_deg")),
+                    format!("{}° is outside 0.5–30°", arc.spacing_deg),
+                ));
+            }
+            if !(0.0..=30.0).contains(&arc.margin_mm) {
+                return Err((
+                    key(&format!(".arc[{a}].margin_mm")),
+                    format!("{} mm is outside 0–30 mm", arc.margin_mm),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Parses and checks a plan file; `source_name` (the file name) is named in errors.
     pub fn parse(text: &str, source_name: &str) -> Result<Self, PlanError> {
         let file: PlanFile = toml::from_str(text).map_err(|e| PlanError::Parse {
@@ -320,8 +391,17 @@ impl PlanFile {
             if !names.insert(plan.name.as_str()) {
                 return Err(bad(key(".name"), "used by two plans".into()));
             }
-            if plan.beams.is_empty() {
-                return Err(bad(key(".beam"), "the plan has no [[plan.beam]]".into()));
+            if plan.beams.is_empty() && plan.arcs.is_empty() {
+                return Err(bad(
+                    key(".beam"),
+                    "the plan has no [[plan.beam]] (nor, for photons, [[plan.arc]])".into(),
+                ));
+            }
+            if plan.modality == Modality::Photon {
+                self.check_photon_plan(plan, &key)
+                    .map_err(|(k, p)| bad(k, p))?;
+            } else if !plan.arcs.is_empty() {
+                return Err(bad(key(".arc"), "arcs are for photon plans".into()));
             }
             let listed = plan.beams.iter().filter(|b| !b.spots.is_empty()).count();
             if listed != 0 && listed != plan.beams.len() {
