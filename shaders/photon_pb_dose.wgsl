@@ -7,7 +7,8 @@
 // integrated depth dose (MeV·cm²/g per photon), w_g(d) the weights of its
 // Gaussians of width σ_g (scaled to the isocentre plane by SAD/z and widened
 // by the source σ), and B(x, h, s) the share of a Gaussian of width s within
-// [−h, h]. Lengths in mm, Φ in photons per mm², dose in Gy.
+// [−h, h] (for elements small against the Gaussian, 2h times its value at
+// x). Lengths in mm, Φ in photons per mm², dose in Gy.
 // CPU twin (specification and test oracle): crates/gpu/src/cpu/photon_pb_dose.rs
 
 struct Params {
@@ -58,6 +59,10 @@ struct Element {
 const WORKGROUP: u32 = 256u;
 const GAUSSIANS: u32 = 6u;
 const FRAC_1_SQRT_2: f32 = 0.70710677;
+const TWO_PI: f32 = 6.2831855;
+// Elements with half-width ≤ this × the Gaussian's width are points
+// (B(x, h, s) ≈ 2h·g(x, s), error about (h/s)²/6 per axis).
+const POINT_RATIO: f32 = 0.15;
 
 // erf after Abramowitz and Stegun 7.1.26 (|error| < 1.5e-7).
 fn erf(x: f32) -> f32 {
@@ -115,7 +120,13 @@ fn pair_dose(e: Element, pos: vec3<f32>) -> f32 {
         }
         let i = k * GAUSSIANS + g;
         let w = weights[i] + f * (weights[i + GAUSSIANS] - weights[i]);
-        lateral = lateral + w * box_share(u, e.half_u, s) * box_share(v, e.half_v, s);
+        if (max(e.half_u, e.half_v) <= POINT_RATIO * s) {
+            // Small element against the Gaussian: area × the Gaussian's value.
+            let s2 = s * s;
+            lateral = lateral + w * 4.0 * e.half_u * e.half_v * exp(-0.5 * (u * u + v * v) / s2) / (TWO_PI * s2);
+        } else {
+            lateral = lateral + w * box_share(u, e.half_u, s) * box_share(v, e.half_v, s);
+        }
     }
     let i_d = idd[k] + f * (idd[k + 1u] - idd[k]);
     return e.source.w * scale * scale * i_d * lateral;

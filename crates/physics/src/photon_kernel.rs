@@ -634,16 +634,20 @@ mod tests {
     }
 
     /// The committed table is what `generate` makes: a fresh run with another
-    /// seed agrees within its statistics (I(z) within 2 % from 5 to 250 mm,
-    /// the weight sums within 0.03), and the text format round-trips.
+    /// seed agrees within its statistics (I(z) averaged over 10 mm within
+    /// 1.5 % from 5 to 255 mm, the weight sums within 0.03 at every depth),
+    /// and the text format round-trips.
     #[test]
     fn committed_table_is_reproducible() {
         let (k, settings) = fresh();
         let built = PhotonKernel::builtin_6mv();
         assert_eq!(built.depth_step_mm, k.depth_step_mm);
+        for z0 in (5..255).step_by(10) {
+            let mean = |t: &[f64]| t[z0..z0 + 10].iter().sum::<f64>();
+            let r = mean(&k.idd) / mean(&built.idd);
+            assert!((r - 1.0).abs() < 0.015, "{z0}–{} mm: {r}", z0 + 10);
+        }
         for z in 5..=250 {
-            let r = k.idd[z] / built.idd[z];
-            assert!((r - 1.0).abs() < 0.02, "{z} mm: {r}");
             let sum = |w: &[f64; 6]| w.iter().sum::<f64>();
             assert!((sum(&k.weights[z]) - sum(&built.weights[z])).abs() < 0.03);
         }
