@@ -3,7 +3,7 @@
 #   cargo build --release
 # then run this script on the device with `target/release/ferrodose` and `.gl`
 # (the Vulkan loader packages, see the device notes) carried. It checks GPU
-# against CPU parity and times the ion pencil-beam kernel on both, at a small
+# against CPU parity and times the ion and photon pencil-beam kernels on both, at a small
 # and at a full spot count; the output names the adapter. Copy the figures,
 # with the card, into docs/performance.md.
 set -euo pipefail

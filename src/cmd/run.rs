@@ -564,12 +564,25 @@ pub fn run_plan_file(
                 );
             }
         }
+        // Photons report physical dose (RBE 1); ions RBE-weighted dose.
+        let unit = if plan.modality == Modality::Photon {
+            "Gy"
+        } else {
+            "Gy(RBE)"
+        };
+        let max = if plan.modality == Modality::Photon {
+            format!("max {:.3} Gy", doses.physical.min_max().1)
+        } else {
+            format!(
+                "max {:.3} Gy ({:.3} Gy(RBE))",
+                doses.physical.min_max().1,
+                doses.rbe.min_max().1
+            )
+        };
         let mut summary = format!(
-            "plan '{}': {delivery}, {} fractions, max {:.3} Gy ({:.3} Gy(RBE)), {:.1} s",
+            "plan '{}': {delivery}, {} fractions, {max}, {:.1} s",
             plan.name,
             fractions,
-            doses.physical.min_max().1,
-            doses.rbe.min_max().1,
             started.elapsed().as_secs_f64()
         );
         if let (Some(p), Some(t)) = (&file.prescription, &target_on_grid) {
@@ -581,7 +594,7 @@ pub fn run_plan_file(
                 );
             } else {
                 summary += &format!(
-                    "; {} D95 {:.1} % and D2 {:.1} % of {} Gy(RBE)",
+                    "; {} D95 {:.1} % and D2 {:.1} % of {} {unit}",
                     p.target,
                     100.0 * dvh.dose_to_pct(95.0) / p.dose_gy,
                     100.0 * dvh.dose_to_pct(2.0) / p.dose_gy,
@@ -593,7 +606,7 @@ pub fn run_plan_file(
             // V20, V30 (% volume) and mean, Gy(RBE), on the dose grid.
             let dvh = Dvh::new(&doses.rbe, &normal_liver.resample_nearest(&grid));
             summary += &format!(
-                "; normal liver V20 {:.1} %, V30 {:.1} %, mean {:.1} Gy(RBE)",
+                "; normal liver V20 {:.1} %, V30 {:.1} %, mean {:.1} {unit}",
                 dvh.pct_at_least(20.0),
                 dvh.pct_at_least(30.0),
                 dvh.mean_gy()
@@ -602,11 +615,7 @@ pub fn run_plan_file(
         let report = PlanReport::new(
             &plan.name,
             &format!("{:?}", plan.modality).to_lowercase(),
-            if plan.modality == Modality::Photon {
-                "Gy"
-            } else {
-                "Gy(RBE)"
-            },
+            unit,
             &doses.rbe,
             &structures,
             file.prescription.as_ref().map(|p| p.dose_gy),

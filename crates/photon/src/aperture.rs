@@ -117,49 +117,41 @@ impl Aperture {
         Ok(())
     }
 
-    /// The fluence elements inside the jaws: per leaf pair the open part
-    /// (widened by the rounded-leaf-end offset) at full fluence and the parts
-    /// under the leaves at the leaf transmission, each split into pieces no
-    /// longer than the machine's element size and weighted by the off-axis
-    /// profile at its centre.
+    /// The fluence elements inside the jaws: the whole jaw field at the leaf
+    /// transmission t, plus per leaf pair the open part (widened by the
+    /// rounded-leaf-end offset) at 1 − t, so that open parts receive full
+    /// fluence and covered parts t; the open parts are split into pieces no
+    /// longer than the machine's element size, and every element is weighted
+    /// by the off-axis profile at its centre.
     pub fn elements(&self, m: &PhotonMachine) -> Vec<FluenceElement> {
         let [jx0, jx1] = self.jaw_x_mm;
+        let [jy0, jy1] = self.jaw_y_mm;
         let b = &m.leaf_boundaries_mm;
-        let mut out = Vec::new();
+        let element = |u0: f64, u1: f64, v0: f64, v1: f64, f: f64| {
+            let (u, v) = (0.5 * (u0 + u1), 0.5 * (v0 + v1));
+            FluenceElement {
+                u_mm: u,
+                v_mm: v,
+                half_u_mm: 0.5 * (u1 - u0),
+                half_v_mm: 0.5 * (v1 - v0),
+                relative_fluence: f * m.off_axis_factor(u.hypot(v)),
+            }
+        };
+        let t = m.leaf_transmission;
+        let mut out = vec![element(jx0, jx1, jy0, jy1, t)];
         for (p, leaf) in self.leaves_mm.iter().enumerate() {
-            let y0 = b[p].max(self.jaw_y_mm[0]);
-            let y1 = b[p + 1].min(self.jaw_y_mm[1]);
-            if y1 <= y0 {
+            let y0 = b[p].max(jy0);
+            let y1 = b[p + 1].min(jy1);
+            let o0 = (leaf[0] - m.leaf_end_offset_mm).clamp(jx0, jx1);
+            let o1 = (leaf[1] + m.leaf_end_offset_mm).clamp(jx0, jx1);
+            if y1 <= y0 || leaf[1] <= leaf[0] || o1 - o0 < 0.05 {
                 continue;
             }
-            let mut segments = Vec::with_capacity(3);
-            if leaf[1] > leaf[0] {
-                let o0 = (leaf[0] - m.leaf_end_offset_mm).clamp(jx0, jx1);
-                let o1 = (leaf[1] + m.leaf_end_offset_mm).clamp(jx0, jx1);
-                segments.push((jx0, o0, m.leaf_transmission));
-                segments.push((o0, o1, 1.0));
-                segments.push((o1, jx1, m.leaf_transmission));
-            } else {
-                segments.push((jx0, jx1, m.leaf_transmission));
-            }
-            for (a, z, f) in segments {
-                let len = z - a;
-                if len < 0.05 {
-                    continue;
-                }
-                let pieces = (len / m.max_element_mm).ceil().max(1.0) as usize;
-                let w = len / pieces as f64;
-                for k in 0..pieces {
-                    let u = a + (k as f64 + 0.5) * w;
-                    let v = 0.5 * (y0 + y1);
-                    out.push(FluenceElement {
-                        u_mm: u,
-                        v_mm: v,
-                        half_u_mm: 0.5 * w,
-                        half_v_mm: 0.5 * (y1 - y0),
-                        relative_fluence: f * m.off_axis_factor(u.hypot(v)),
-                    });
-                }
+            let pieces = ((o1 - o0) / m.max_element_mm).ceil().max(1.0) as usize;
+            let w = (o1 - o0) / pieces as f64;
+            for k in 0..pieces {
+                let u0 = o0 + k as f64 * w;
+                out.push(element(u0, u0 + w, y0, y1, 1.0 - t));
             }
         }
         out
@@ -170,18 +162,25 @@ impl Aperture {
 mod tests {
     use super::*;
 
-    /// A 100 × 100 mm jaw field is 20 pairs × 10 pieces of 10 × 5 mm, whose
-    /// area adds up to the field; a conformal aperture around a 40 mm square
-    /// with a 5 mm margin opens 10 pairs to ±25 mm.
+    /// A 100 × 100 mm jaw field is the transmission field plus 20 pairs × 10
+    /// pieces of 10 × 5 mm: the fluence integrates to the field's area; a
+    /// conformal aperture around a 40 mm square with a 5 mm margin opens 10
+    /// pairs to ±25 mm.
     #[test]
     fn jaw_field_and_conformal_aperture() {
         let m = PhotonMachine::generic_6mv();
         let field = Aperture::jaw_field(&m, [-50.0, 50.0], [-50.0, 50.0]);
         field.check(&m).unwrap();
         let e = field.elements(&m);
-        assert_eq!(e.len(), 200);
-        let area: f64 = e.iter().map(|e| 4.0 * e.half_u_mm * e.half_v_mm).sum();
-        assert!((area - 10_000.0).abs() < 1e-6);
+        assert_eq!(e.len(), 201);
+        let fluence: f64 = e
+            .iter()
+            .map(|e| {
+                let horn = m.off_axis_factor(e.u_mm.hypot(e.v_mm));
+                4.0 * e.half_u_mm * e.half_v_mm * e.relative_fluence / horn
+            })
+            .sum();
+        assert!((fluence - 10_000.0).abs() < 1e-6, "{fluence}");
         let square: Vec<[f64; 2]> = (0..=40)
             .flat_map(|i| (0..=40).map(move |j| [i as f64 - 20.0, j as f64 - 20.0]))
             .collect();
