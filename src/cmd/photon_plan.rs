@@ -4,7 +4,7 @@
 
 use ferrodose_gpu::Backend;
 use ferrodose_grid::{BeamGeometry, Grid, Mask, PatientPosition, Point3, Volume};
-use ferrodose_pencil::{objective_voxels, optimise, uniform_start, Objective};
+use ferrodose_optimise::{objective_voxels, optimise, uniform_start, Objective};
 use ferrodose_photon::{
     arc_control_points, conformal_control_point, ArcSettings, ControlPoint, PhotonEngine,
     PhotonMachine, TargetPoints,

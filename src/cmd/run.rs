@@ -9,9 +9,10 @@ use super::report::write_report;
 use ferrodose_evaluation::Dvh;
 use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
+use ferrodose_optimise::{objective_voxels, optimise, uniform_start, Objective};
 use ferrodose_pencil::{
-    objective_voxels, optimise, place_spots, uniform_start, BeamSpots, InfluenceMatrix,
-    IonBaseData, Objective, PencilBeamEngine, PlacementSettings, Quantity, RbeModel, Spot,
+    influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine, PlacementSettings,
+    Quantity, RbeModel, Spot,
 };
 use ferrodose_physics::{Ion, Material, RangeTable};
 use ferrodose_plan::{
@@ -59,7 +60,7 @@ fn optimise_weights(
     for v in objective_voxels(&organ_objectives) {
         keep[v as usize] = true;
     }
-    let a = InfluenceMatrix::build(&input, grid, &keep);
+    let a = influence_matrix(&input, grid, &keep);
     let voxels = target.voxel_indices();
     if voxels.is_empty() {
         return Err("the target has no voxel on the dose grid".into());
@@ -71,7 +72,7 @@ fn optimise_weights(
         .collect();
     eprintln!(
         "optimising {} spots over {} target and {} other voxels ({} influence entries, {:.0} MB), {iterations} iterations",
-        a.n_spots(),
+        a.n_columns(),
         target.count(),
         keep.iter().filter(|k| **k).count() - target.count(),
         a.nnz(),

@@ -9,12 +9,14 @@
 //!   which for an axial CT means row-major slices stacked along the slice normal.
 
 mod beam;
+pub mod depth_profile;
 mod grid;
 mod ray;
 mod sample;
 mod volume;
 
 pub use beam::{BeamFrame, BeamGeometry, PatientPosition};
+pub use depth_profile::{wed_profile, WedProfile};
 pub use grid::{Grid, GridError};
 pub use nalgebra::{Matrix3, Point3, Vector3};
 pub use ray::{trace_ray, RaySegment};

@@ -1,11 +1,10 @@
 //! From beams and spots to the `ion_pb_dose` kernel's buffers, and the dose.
 
 use crate::base_data::{IonBaseData, Quantity};
-use crate::wed::wed_profile;
 use ferrodose_gpu::{
     Backend, GpuError, IonPbDose, IonPbParams, IonPbSpot, GY_PER_MEV_CM2_G_PER_MM2,
 };
-use ferrodose_grid::{BeamGeometry, Grid, Volume};
+use ferrodose_grid::{wed_profile, BeamGeometry, Grid, Volume};
 
 /// One spot: energy, position in the beam's-eye view at the isocentre plane, weight.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,8 +1,9 @@
-//! Ion pencil-beam dose engine (protons; carbon once its base data exist).
+//! Ion pencil-beam dose engine (protons and carbon ions).
 //!
 //! A spot's dose at a voxel is IDD(WED) × a lateral Gaussian, where WED is the
 //! water-equivalent depth of the voxel's projection on the spot's central ray,
-//! integrated through the relative-stopping-power volume ([`wed`]), and the
+//! integrated through the relative-stopping-power volume
+//! (`ferrodose_grid::depth_profile`), and the
 //! Gaussian's σ combines the spot size in air with multiple Coulomb scattering
 //! in water at that WED ([`base_data`]). The per-voxel sum over spots runs in the
 //! `ion_pb_dose` kernel on the GPU or its CPU twin ([`engine`]).
@@ -12,12 +13,9 @@
 pub mod base_data;
 pub mod engine;
 pub mod influence;
-pub mod optimise;
 pub mod placement;
-pub mod wed;
 
 pub use base_data::{IonBaseData, Quantity, RbeModel, PROTON_RBE};
 pub use engine::{BeamSpots, PencilBeamEngine, Spot};
-pub use influence::InfluenceMatrix;
-pub use optimise::{objective_voxels, optimise, uniform_start, Objective, Optimised};
+pub use influence::influence_matrix;
 pub use placement::{place_spots, Placement, PlacementSettings};

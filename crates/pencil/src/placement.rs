@@ -3,8 +3,7 @@
 //! only spots whose Bragg peak falls in the target plus margin.
 
 use crate::engine::Spot;
-use crate::wed::wed_profile;
-use ferrodose_grid::{BeamGeometry, Mask, Volume};
+use ferrodose_grid::{wed_profile, BeamGeometry, Mask, Volume};
 use ferrodose_physics::RangeTable;
 
 /// Settings of the spot placement (lengths in mm, WED for the depth ones).

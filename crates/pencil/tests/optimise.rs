@@ -3,9 +3,10 @@
 
 use ferrodose_gpu::Backend;
 use ferrodose_grid::{BeamGeometry, Grid, Mask, PatientPosition, Point3, Volume};
+use ferrodose_optimise::{optimise, uniform_start, InfluenceMatrix, Objective};
 use ferrodose_pencil::{
-    optimise, place_spots, uniform_start, BeamSpots, InfluenceMatrix, IonBaseData, Objective,
-    PencilBeamEngine, PlacementSettings, Quantity,
+    influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine, PlacementSettings,
+    Quantity,
 };
 use ferrodose_physics::{Ion, Material, RangeTable};
 
@@ -71,7 +72,7 @@ fn influence_matrix_reproduces_the_kernel() {
         .unwrap();
     let [i0, _, _] = grid.voxel_of(&Point3::new(0.0, 0.0, 0.0)).unwrap();
     let keep: Vec<bool> = (0..grid.len()).map(|n| grid.ijk(n)[0] == i0).collect();
-    let a = InfluenceMatrix::build(&input, &grid, &keep);
+    let a = influence_matrix(&input, &grid, &keep);
     let w: Vec<f64> = beam.spots.iter().map(|s| s.weight).collect();
     let sparse = a.dose(&w);
     let dense = input.dose(&Backend::Cpu { reason: None }).unwrap();
@@ -85,13 +86,13 @@ fn influence_matrix_reproduces_the_kernel() {
         .fold(0.0f32, f32::max);
     eprintln!(
         "{} spots, {} entries, {:.1} MB, max |sparse − dense| {worst:.2e} of max {max:.3e}",
-        a.n_spots(),
+        a.n_columns(),
         a.nnz(),
         a.bytes() as f64 / 1e6
     );
     assert!(worst <= 1e-5 * max);
     let kept = keep.iter().filter(|k| **k).count();
-    assert!(a.nnz() < kept * a.n_spots() / 2, "the matrix is sparse");
+    assert!(a.nnz() < kept * a.n_columns() / 2, "the matrix is sparse");
 }
 
 /// Optimises a spread-out peak of `dose` Gy (RBE-weighted with each depth's
@@ -116,7 +117,7 @@ fn optimised_sobp(
         .unwrap();
     input.idd = base.table(Quantity::RbeWeightedDose).to_vec();
     // The objective needs the target voxels only.
-    let a = InfluenceMatrix::build(&input, &grid, target.data());
+    let a = influence_matrix(&input, &grid, target.data());
     let voxels = target.voxel_indices();
     let objectives = [Objective::SquaredDeviation {
         voxels: voxels.clone(),
@@ -137,7 +138,7 @@ fn optimised_sobp(
     eprintln!(
         "Z = {}: {} spots, objective {:.3e} → {:.3e}",
         base.ion.z,
-        a.n_spots(),
+        a.n_columns(),
         result.history[0],
         result.history.last().unwrap()
     );

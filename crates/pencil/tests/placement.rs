@@ -1,8 +1,8 @@
 //! Spot placement on the liver phantom and TG-119.
 
 use ferrodose_gpu::{Backend, PiecewiseLinear};
+use ferrodose_grid::wed_profile;
 use ferrodose_grid::{BeamGeometry, PatientPosition, Point3, Volume};
-use ferrodose_pencil::wed::wed_profile;
 use ferrodose_pencil::{place_spots, PlacementSettings};
 use ferrodose_physics::{Ion, Material, RangeTable};
 

@@ -9,9 +9,9 @@ use ferrodose_gpu::{
     Backend, GpuError, PhotonPbDose, PhotonPbElement, PhotonPbParams, GY_PER_MEV_CM2_G_PER_MM2,
     PHOTON_KERNEL_GAUSSIANS,
 };
+use ferrodose_grid::wed_profile;
 use ferrodose_grid::{BeamGeometry, Grid, PatientPosition, Point3, Volume};
-use ferrodose_pencil::wed::wed_profile;
-use ferrodose_pencil::InfluenceMatrix;
+use ferrodose_optimise::InfluenceMatrix;
 use ferrodose_physics::photon_kernel::KERNEL_SIGMAS_MM;
 use rayon::prelude::*;
 

@@ -1,9 +1,10 @@
-//! Spot-weight optimisation with non-negative weights: a weighted sum of
+//! Weight optimisation (ion spots, photon control points) with non-negative
+//! weights: a weighted sum of
 //! per-structure objectives on the dose d = A·w (squared deviation, minimum,
 //! maximum, mean and DVH objectives), minimised by projected gradient descent
 //! with Barzilai–Borwein steps (w ← max(0, w − α∇f)).
 
-use crate::influence::InfluenceMatrix;
+use crate::matrix::InfluenceMatrix;
 
 /// One objective on the voxels of a structure (indices into the dose grid).
 #[derive(Debug, Clone)]
@@ -144,9 +145,9 @@ fn objective(a: &InfluenceMatrix, objectives: &[Objective], w: &[f64]) -> (f64, 
 
 /// Equal weights, scaled so that the mean dose over `voxels` is `dose_gy`.
 pub fn uniform_start(a: &InfluenceMatrix, voxels: &[u32], dose_gy: f64) -> Vec<f64> {
-    let d = a.dose(&vec![1.0; a.n_spots()]);
+    let d = a.dose(&vec![1.0; a.n_columns()]);
     let mean = voxels.iter().map(|v| d[*v as usize]).sum::<f64>() / voxels.len().max(1) as f64;
-    vec![if mean > 0.0 { dose_gy / mean } else { 0.0 }; a.n_spots()]
+    vec![if mean > 0.0 { dose_gy / mean } else { 0.0 }; a.n_columns()]
 }
 
 /// Every voxel an objective looks at (for the rows the influence matrix needs).

@@ -1,6 +1,8 @@
-//! Water-equivalent depth along a ray through a relative-stopping-power volume.
+//! Water-equivalent (radiological) depth along a ray through a scaling
+//! volume: relative stopping power for ions, relative electron density for
+//! photons.
 
-use ferrodose_grid::{trace_ray, Point3, Vector3, Volume};
+use crate::{trace_ray, Point3, Vector3, Volume};
 
 /// WED profile of one ray: where it enters the volume and the WED (mm) at
 /// every `step_mm` of geometric distance from there.
@@ -53,7 +55,7 @@ pub fn wed_profile(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ferrodose_grid::Grid;
+    use crate::Grid;
 
     /// 10 mm of RSP 1 then 10 mm of RSP 2 along z: WED rises with slope 1 then 2.
     #[test]
