@@ -14,6 +14,8 @@ use ferrodose_plan::{Isocentre, Plan};
 /// Where a photon plan's beams point and what they aim at.
 pub struct PhotonSetup<'a> {
     pub target: &'a Mask,
+    /// The target's voxels on the dose grid.
+    pub target_voxels: &'a [u32],
     pub target_centre: Point3<f64>,
     pub patient_position: PatientPosition,
     /// Relative electron density on the CT grid.
@@ -68,7 +70,7 @@ pub fn photon_plan(
         cps.push(conformal_control_point(&machine, &g, &points, 3.0)?);
     }
     // Rows: the target and every voxel an organ objective looks at.
-    let target_voxels = setup.target.resample_nearest(grid).voxel_indices();
+    let target_voxels = setup.target_voxels;
     if target_voxels.is_empty() {
         return Err("the target has no voxel on the dose grid".into());
     }
@@ -92,7 +94,7 @@ pub fn photon_plan(
         setup.iterations
     );
     let (goal_gy, iterations) = (setup.goal_gy, setup.iterations);
-    let start = uniform_start(&a, &target_voxels, goal_gy);
+    let start = uniform_start(&a, target_voxels, goal_gy);
     let objectives: Vec<Objective> = target_objectives
         .into_iter()
         .chain(organ_objectives)

@@ -394,11 +394,15 @@ pub fn run_plan_file(
                 .expect("PlanFile::parse: photon plans need a prescription");
             let target = target.expect("a prescription target");
             let goal = p.dose_gy / f64::from(fractions);
-            let target_on = target_on_grid.as_ref().expect("a prescription target");
+            let target_voxels = target_on_grid
+                .as_ref()
+                .expect("a prescription target")
+                .voxel_indices();
             let density = density.get_or_insert_with(|| electron_density(&case.ct.hu, &backend));
             let density = density.as_ref().map_err(|e| e.to_string())?;
             let setup = PhotonSetup {
                 target,
+                target_voxels: &target_voxels,
                 target_centre: target_centre.expect("a prescription target"),
                 patient_position: case.ct.info.patient_position,
                 density,
@@ -410,7 +414,7 @@ pub fn run_plan_file(
                 &setup,
                 &grid,
                 organ.clone(),
-                target_objectives(target_on.voxel_indices(), goal),
+                target_objectives(target_voxels.clone(), goal),
                 &backend,
             )
             .map_err(|e| format!("plan '{}': {e}", plan.name))?;

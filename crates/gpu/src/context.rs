@@ -194,6 +194,14 @@ impl GpuContext {
 }
 
 impl GpuContext {
+    /// Voxels per dispatch of a kernel that does `per_voxel` evaluations per
+    /// voxel: at most `evaluations` per dispatch (so that none runs long), at
+    /// least 256, and no output larger than one storage binding.
+    pub fn voxel_tile(&self, evaluations: u64, per_voxel: u32) -> usize {
+        let by_time = (evaluations / u64::from(per_voxel.max(1))).max(256);
+        by_time.min(self.max_binding_bytes() / 4).max(1) as usize
+    }
+
     /// Runs a per-voxel kernel over `n` voxels in dispatches of at most `tile`:
     /// binding 0 is the uniform `params(offset, count)` of each dispatch,
     /// then `inputs`, then the f32 output of `count` values.

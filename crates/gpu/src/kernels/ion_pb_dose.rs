@@ -137,9 +137,7 @@ impl IonPbDose {
                 Ok(out)
             }
             Backend::Gpu(ctx) => {
-                let by_time =
-                    (EVALUATIONS_PER_DISPATCH / u64::from(params.n_spots.max(1))).max(256);
-                let tile = by_time.min(ctx.max_binding_bytes() / 4).max(1) as usize;
+                let tile = ctx.voxel_tile(EVALUATIONS_PER_DISPATCH, params.n_spots);
                 self.dose_gpu(ctx, params, n, tile)
             }
         }
