@@ -23,9 +23,11 @@ enum Command {
     Physics(cmd::physics::Args),
     /// Compute the dose of every plan in a plan file and write RT Dose files.
     Run(cmd::run::Args),
+    /// Recalculate a DICOM RT Plan (photon) or RT Ion Plan on its CT.
+    Recalc(cmd::recalc::Args),
     /// The built-in default: ion plans on the generated liver phantom, compared.
     Demo(cmd::demo::Args),
-    /// Time the ion pencil-beam kernel on CPU and GPU and check their parity.
+    /// Time the ion and photon dose kernels on CPU and GPU and check their parity.
     Bench(cmd::bench::Args),
     /// DVHs and dose metrics of an RT Dose on its CT's RT Structure Set.
     Dvh(cmd::dvh::Args),
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Physics(a) => cmd::physics::run(a),
         Command::Run(a) => cmd::run::run(a),
+        Command::Recalc(a) => cmd::recalc::run(a),
         Command::Demo(a) => cmd::demo::run(a),
         Command::Bench(a) => cmd::bench::run(a),
         Command::Dvh(a) => cmd::dvh::run(a),

@@ -60,6 +60,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             .into_iter()
             .map(|s| (s.name, s.mask))
             .collect(),
+        study.ct.hu.grid(),
         None,
         &BTreeMap::new(),
     )?;

@@ -7,7 +7,7 @@ use super::output::write_atomic;
 use ferrodose_evaluation::{
     liver_constraints, ConstraintResult, Dvh, StructureMetrics, TargetMetrics,
 };
-use ferrodose_grid::{Mask, Volume};
+use ferrodose_grid::{Grid, Mask, Volume};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,11 +29,13 @@ pub struct Structures {
 pub const NORMAL_LIVER: &str = "NormalLiver";
 
 impl Structures {
-    /// `structures` of the CT with the plan file's α/β table (`overrides`);
-    /// targets (the prescription target and names starting GTV, CTV, ITV, PTV)
-    /// default to 10 Gy, everything else to 3 Gy.
+    /// `structures` of the CT (on `ct_grid`; none is allowed) with the plan
+    /// file's α/β table (`overrides`); targets (the prescription target and
+    /// names starting GTV, CTV, ITV, PTV) default to 10 Gy, everything else to
+    /// 3 Gy. Without a BODY or External structure the body is the whole CT.
     pub fn new(
         mut list: Vec<(String, Mask)>,
+        ct_grid: &Grid,
         target: Option<String>,
         overrides: &BTreeMap<String, f64>,
     ) -> Result<Self, super::Error> {
@@ -52,10 +54,7 @@ impl Structures {
                 .into());
             }
         }
-        let grid = list
-            .first()
-            .map(|(_, m)| m.grid().clone())
-            .ok_or("the CT has no structures to evaluate")?;
+        let grid = ct_grid.clone();
         let body = list
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case("BODY") || n.eq_ignore_ascii_case("External"))

@@ -10,7 +10,9 @@ pub mod output;
 pub mod phantom;
 pub mod photon_plan;
 pub mod physics;
+pub mod recalc;
 pub mod report;
+pub mod rt_plan;
 pub mod run;
 
 /// Errors of the runner: any library error, shown with its message.

@@ -6,6 +6,7 @@ use super::output::prepare_dir;
 use super::phantom::{phantom_ct, write_phantom};
 use super::photon_plan::{photon_plan, PhotonSetup};
 use super::report::write_report;
+use super::rt_plan;
 use ferrodose_evaluation::Dvh;
 use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
@@ -14,12 +15,13 @@ use ferrodose_pencil::{
     influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine, PlacementSettings,
     Quantity, RbeModel, Spot,
 };
+use ferrodose_photon::PhotonEngine;
 use ferrodose_physics::{Ion, Material, RangeTable};
 use ferrodose_plan::{
     machine_energy_range, Device, Isocentre, Modality, ObjectiveDef, ObjectiveKind, PlanFile,
 };
 use ferrodose_rtio::{
-    write_metaimage, write_rt_dose, CtSeries, DoseSummation, DoseType, RtDose, Study,
+    write_metaimage, write_rt_dose, CtSeries, DoseSummation, DoseType, RtDose, RtPlanBeams, Study,
 };
 use std::path::{Path, PathBuf};
 
@@ -250,6 +252,25 @@ fn plan_doses(
     })
 }
 
+/// A photon plan's doses from its dose per fraction (Gy): physical = RBE-weighted,
+/// zero in air, no LETd.
+fn photon_doses(dose: &Volume<f32>, rsp_on_grid: &Volume<f32>, fractions: u32) -> PlanDoses {
+    let f = fractions as f32;
+    let physical = Volume::from_vec(
+        dose.grid().clone(),
+        dose.data()
+            .iter()
+            .zip(rsp_on_grid.data())
+            .map(|(d, r)| if *r < AIR_RSP { 0.0 } else { d * f })
+            .collect(),
+    );
+    PlanDoses {
+        rbe: physical.clone(),
+        letd: Volume::filled(dose.grid().clone(), 0.0),
+        physical,
+    }
+}
+
 /// Relative electron density (Schneider 2000 calibration) of a CT.
 fn electron_density(hu: &Volume<f32>, backend: &Backend) -> Result<Volume<f32>, String> {
     let knots = ferrodose_physics::calibration::knots(
@@ -343,6 +364,7 @@ pub fn run_plan_file(
 
     let structures = Structures::new(
         case.structures.clone(),
+        case.ct.hu.grid(),
         file.prescription.as_ref().map(|p| p.target.clone()),
         &file.alpha_beta_gy,
     )?;
@@ -387,7 +409,46 @@ pub fn run_plan_file(
     let mut results = Vec::new();
     for plan in &file.plans {
         let started = std::time::Instant::now();
-        let (mut doses, delivery, rbe_note, optimised) = if plan.modality == Modality::Photon {
+        let rt_plan = plan
+            .rtplan
+            .as_ref()
+            .map(|path| {
+                rt_plan::load(
+                    &base_dir.join(path),
+                    plan.modality,
+                    file.prescription.as_ref().map(|p| p.fractions),
+                    &case.ct,
+                )
+            })
+            .transpose()
+            .map_err(|e| format!("plan '{}': {e}", plan.name))?;
+        // An RT Plan's own fraction count (checked against the prescription's).
+        let fractions = rt_plan.as_ref().map_or(fractions, |r| r.fractions);
+        let (mut doses, delivery, rbe_note, optimised) = if let Some(RtPlanBeams::Photon(beams)) =
+            rt_plan.as_ref().map(|r| &r.beams)
+        {
+            let density = density.get_or_insert_with(|| electron_density(&case.ct.hu, &backend));
+            let density = density.as_ref().map_err(|e| e.to_string())?;
+            let (machine, cps) =
+                rt_plan::photon_control_points(beams, case.ct.info.patient_position)
+                    .map_err(|e| format!("plan '{}': {e}", plan.name))?;
+            let dose = PhotonEngine::new(&machine, density)
+                .dose(&cps, &grid, &backend)
+                .map_err(|e| format!("plan '{}': {e}", plan.name))?;
+            let mu: f64 = cps.iter().map(|c| c.mu).sum();
+            let delivery = format!(
+                "RT Plan '{}': {} beams, {} segments, {mu:.1} MU per fraction",
+                rt_plan.as_ref().map_or("", |r| r.label.as_str()),
+                beams.len(),
+                cps.len()
+            );
+            (
+                photon_doses(&dose, &rsp_on_grid, fractions),
+                delivery,
+                "photons: RBE 1".to_owned(),
+                false,
+            )
+        } else if plan.modality == Modality::Photon {
             let p = file
                 .prescription
                 .as_ref()
@@ -418,21 +479,8 @@ pub fn run_plan_file(
                 &backend,
             )
             .map_err(|e| format!("plan '{}': {e}", plan.name))?;
-            let f = fractions as f32;
-            let physical = Volume::from_vec(
-                grid.clone(),
-                dose.data()
-                    .iter()
-                    .zip(rsp_on_grid.data())
-                    .map(|(d, r)| if *r < AIR_RSP { 0.0 } else { d * f })
-                    .collect(),
-            );
             let mu: f64 = cps.iter().map(|c| c.mu).sum();
-            let doses = PlanDoses {
-                rbe: physical.clone(),
-                letd: Volume::filled(grid.clone(), 0.0),
-                physical,
-            };
+            let doses = photon_doses(&dose, &rsp_on_grid, fractions);
             let delivery = format!(
                 "{} arcs and {} beams, {} control points, {mu:.0} MU per fraction before normalisation",
                 plan.arcs.len(),
@@ -445,37 +493,46 @@ pub fn run_plan_file(
                 Modality::Proton => &proton_ranges,
                 _ => &carbon_ranges,
             };
-            let mut beams: Vec<BeamSpots> = plan
-                .beams
-                .iter()
-                .map(|b| BeamSpots {
-                    geometry: BeamGeometry {
-                        gantry_deg: b.gantry_deg,
-                        couch_deg: b.couch_deg,
-                        collimator_deg: b.collimator_deg,
-                        isocentre_mm: match &b.isocentre {
-                            Isocentre::Point(p) => Point3::from(*p),
-                            Isocentre::Named(_) => target_centre
-                                .expect("PlanFile::parse checks: \"target\" needs a prescription"),
-                        },
-                        patient_position: case.ct.info.patient_position,
+            let from_rt_plan = match rt_plan.as_ref().map(|r| &r.beams) {
+                Some(RtPlanBeams::Ion { beams, .. }) => Some(
+                    rt_plan::ion_beams(
+                        beams,
+                        plan.modality,
+                        case.ct.info.patient_position,
+                        plan.particles_per_mu,
+                    )
+                    .map_err(|e| format!("plan '{}': {e}", plan.name))?,
+                ),
+                _ => None,
+            };
+            let native = plan.beams.iter().map(|b| BeamSpots {
+                geometry: BeamGeometry {
+                    gantry_deg: b.gantry_deg,
+                    couch_deg: b.couch_deg,
+                    collimator_deg: b.collimator_deg,
+                    isocentre_mm: match &b.isocentre {
+                        Isocentre::Point(p) => Point3::from(*p),
+                        Isocentre::Named(_) => target_centre
+                            .expect("PlanFile::parse checks: \"target\" needs a prescription"),
                     },
-                    sigma_air_mm: b.sigma_air_mm,
-                    virtual_source_mm: b.virtual_source_mm,
-                    spots: b
-                        .spots
-                        .iter()
-                        .map(|s| Spot {
-                            energy_mev_u: s.energy,
-                            x_mm: s.x_mm,
-                            y_mm: s.y_mm,
-                            weight: s.weight,
-                        })
-                        .collect(),
-                })
-                .collect();
+                    patient_position: case.ct.info.patient_position,
+                },
+                sigma_air_mm: b.sigma_air_mm,
+                virtual_source_mm: b.virtual_source_mm,
+                spots: b
+                    .spots
+                    .iter()
+                    .map(|s| Spot {
+                        energy_mev_u: s.energy,
+                        x_mm: s.x_mm,
+                        y_mm: s.y_mm,
+                        weight: s.weight,
+                    })
+                    .collect(),
+            });
+            let automatic = from_rt_plan.is_none() && plan.beams.iter().all(|b| b.spots.is_empty());
+            let mut beams: Vec<BeamSpots> = from_rt_plan.unwrap_or_else(|| native.collect());
             // PlanFile::parse guarantees: no listed spots ⇒ a prescription with a target.
-            let automatic = plan.beams.iter().all(|b| b.spots.is_empty());
             if automatic {
                 let target_mask =
                     target.expect("PlanFile::parse: automatic spots need a prescription");
@@ -539,11 +596,15 @@ pub fn run_plan_file(
                 RbeModel::Constant(r) => format!("constant RBE {r}"),
                 RbeModel::CarbonClinical(_) => "NIRS clinical RBE (MKM)".to_owned(),
             };
-            let delivery = format!(
-                "{} beams, {} spots",
-                beams.len(),
-                beams.iter().map(|b| b.spots.len()).sum::<usize>()
-            );
+            let spots = beams.iter().map(|b| b.spots.len()).sum::<usize>();
+            let delivery = match &rt_plan {
+                Some(rt) => format!(
+                    "RT Ion Plan '{}': {} energy layers, {spots} spots",
+                    rt.label,
+                    beams.len()
+                ),
+                None => format!("{} beams, {spots} spots", beams.len()),
+            };
             (doses, delivery, rbe_note, automatic)
         };
         if optimised {
@@ -590,6 +651,20 @@ pub fn run_plan_file(
             fractions,
             started.elapsed().as_secs_f64()
         );
+        if let Some(rt) = &rt_plan {
+            let mut isos: Vec<[f64; 3]> = rt.isocentres().into_iter().map(|(_, i)| i).collect();
+            isos.dedup();
+            for iso in isos {
+                let d = doses.physical.sample_trilinear(&Point3::from(iso));
+                summary += &format!(
+                    "; {:.3} Gy at the isocentre ({:.1}, {:.1}, {:.1}) mm",
+                    d.unwrap_or(0.0),
+                    iso[0],
+                    iso[1],
+                    iso[2]
+                );
+            }
+        }
         if let (Some(p), Some(t)) = (&file.prescription, &target_on_grid) {
             let dvh = Dvh::new(&doses.rbe, t);
             if dvh.is_empty() {

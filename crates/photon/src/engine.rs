@@ -83,6 +83,7 @@ impl<'a> PhotonEngine<'a> {
             let v4 = |v: ferrodose_grid::Vector3<f64>, w: f64| {
                 [v.x as f32, v.y as f32, v.z as f32, w as f32]
             };
+            let before = elements.len();
             for e in cp.aperture.elements(m) {
                 let dir = frame.ray_direction(e.u_mm, e.v_mm, Some(m.sad_mm));
                 let through = frame.bev_to_patient(e.u_mm, e.v_mm);
@@ -94,7 +95,8 @@ impl<'a> PhotonEngine<'a> {
                     2.0 * RAY_START_MM,
                     self.profile_step_mm,
                 ) else {
-                    // A ray that misses the CT deposits nothing in it.
+                    // A ray that misses the CT runs through air beside it and
+                    // deposits nothing in it (the kernel is water's).
                     continue;
                 };
                 let entry = (profile.entry_mm - source).dot(&dir);
@@ -113,6 +115,12 @@ impl<'a> PhotonEngine<'a> {
                     profile_len: profile.wed_mm.len() as u32,
                 });
                 profiles.extend(profile.wed_mm);
+            }
+            if elements.len() == before {
+                return Err(err(format!(
+                    "no ray of the aperture (jaws X {:?}, Y {:?} mm) crosses the CT: the beam misses the patient",
+                    cp.aperture.jaw_x_mm, cp.aperture.jaw_y_mm
+                )));
             }
         }
         Ok(kernel_tables(

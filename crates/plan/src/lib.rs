@@ -157,6 +157,12 @@ pub struct Plan {
     /// Photon VMAT arcs.
     #[serde(rename = "arc", default)]
     pub arcs: Vec<ArcDef>,
+    /// A DICOM RT Plan (photon) or RT Ion Plan to recalculate instead of
+    /// beams and arcs (path relative to the plan file).
+    pub rtplan: Option<PathBuf>,
+    /// Particles per MU of the nozzle, for an RT Ion Plan whose meterset is in
+    /// MU (one in particles, NP, needs none).
+    pub particles_per_mu: Option<f64>,
 }
 
 /// A photon arc: control points every `spacing_deg` from `start_deg` to
@@ -390,6 +396,23 @@ impl PlanFile {
             }
             if !names.insert(plan.name.as_str()) {
                 return Err(bad(key(".name"), "used by two plans".into()));
+            }
+            if let Some(k) = plan.particles_per_mu {
+                if plan.rtplan.is_none() || !(k > 0.0 && k.is_finite()) {
+                    return Err(bad(
+                        key(".particles_per_mu"),
+                        format!("{k}: a positive number, only with rtplan"),
+                    ));
+                }
+            }
+            if plan.rtplan.is_some() {
+                if !(plan.beams.is_empty() && plan.arcs.is_empty()) {
+                    return Err(bad(
+                        key(".rtplan"),
+                        "a plan takes either rtplan or its own beams and arcs, not both".into(),
+                    ));
+                }
+                continue;
             }
             if plan.beams.is_empty() && plan.arcs.is_empty() {
                 return Err(bad(

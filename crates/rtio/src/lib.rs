@@ -1,5 +1,6 @@
 //! DICOM-RT input and output on the `dicom` crates (dicom-rs):
-//! CT series → HU volume, RT Structure Set → masks, dose volume ↔ RT Dose.
+//! CT series → HU volume, RT Structure Set → masks, dose volume ↔ RT Dose,
+//! RT Plan and RT Ion Plan → beams, control points and spots.
 //!
 //! Only uncompressed little-endian transfer syntaxes are read; compressed ones
 //! are refused by name. Every error names the file and what is wrong with it.
@@ -12,6 +13,7 @@ mod export;
 mod metaimage;
 mod pixels;
 mod rtdose;
+mod rtplan;
 mod rtstruct;
 mod study;
 mod uid;
@@ -23,6 +25,9 @@ pub use error::{Result, RtioError};
 pub use export::{write_ct_series, write_structure_set, RoiOut};
 pub use metaimage::write_metaimage;
 pub use rtdose::{read_rt_dose, write_rt_dose, DoseSummation, DoseType, RtDose};
+pub use rtplan::{
+    DosimeterUnit, IonBeam, IonLayer, PhotonBeam, PhotonControlPoint, RtPlan, RtPlanBeams,
+};
 pub use rtstruct::{Structure, StructureSet};
 pub use study::Study;
 pub use uid::{new_uid, uid_from_key};
