@@ -486,24 +486,26 @@ fn bench_runs_and_checks_parity() {
     assert!(!o.status.success() && text(&o).contains("expected cpu, gpu or all"));
 }
 
-/// A coarse photon VMAT plan (the liver example with one arc of 10° control
-/// points on a 6 mm grid) runs end to end: MU optimised, normalised to PTV
-/// D95 = 100 %, an RT Dose of physical dose and no RBE or LET files.
-#[test]
-fn run_photon_arc_plan_on_the_liver_phantom() {
-    let dir = tempfile::tempdir().unwrap();
+/// The photon liver example without its arcs, on a 6 mm grid with 40
+/// iterations: a plan head that the photon tests complete with beams.
+fn coarse_liver_photon_plan() -> String {
     let example_text = std::fs::read_to_string(example("liver_photon_vmat.toml")).unwrap();
     let head = &example_text[..example_text
         .find("[[plan.arc]]")
         .expect("the example has arcs")];
-    let text_plan = head
+    let coarse = head
         .replace("grid_mm = 3.0", "grid_mm = 6.0")
-        .replace("iterations = 300", "iterations = 40")
-        + "[[plan.arc]]\nstart_deg = 181\nstop_deg = 359\nspacing_deg = 10\nisocentre = \"target\"\n";
-    assert!(text_plan.contains("grid_mm = 6.0"), "example changed");
-    let plan = dir.path().join("photon.toml");
-    std::fs::write(&plan, text_plan).unwrap();
-    let out = dir.path().join("out");
+        .replace("iterations = 300", "iterations = 40");
+    assert!(coarse.contains("grid_mm = 6.0"), "example changed");
+    coarse
+}
+
+/// Runs `ferrodose run` on plan text written to `dir`; its output text (it
+/// must have succeeded) and its output directory.
+fn run_plan_text(dir: &std::path::Path, plan_text: &str) -> (String, std::path::PathBuf) {
+    let plan = dir.join("plan.toml");
+    std::fs::write(&plan, plan_text).unwrap();
+    let out = dir.join("out");
     let o = ferrodose(&[
         "run",
         plan.to_str().unwrap(),
@@ -512,6 +514,18 @@ fn run_photon_arc_plan_on_the_liver_phantom() {
     ]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
+    (t, out)
+}
+
+/// A coarse photon VMAT plan (the liver example with one arc of 10° control
+/// points on a 6 mm grid) runs end to end: MU optimised, normalised to PTV
+/// D95 = 100 %, an RT Dose of physical dose and no RBE or LET files.
+#[test]
+fn run_photon_arc_plan_on_the_liver_phantom() {
+    let dir = tempfile::tempdir().unwrap();
+    let text_plan = coarse_liver_photon_plan()
+        + "[[plan.arc]]\nstart_deg = 181\nstop_deg = 359\nspacing_deg = 10\nisocentre = \"target\"\n";
+    let (t, out) = run_plan_text(dir.path(), &text_plan);
     let line = t
         .lines()
         .find(|l| l.starts_with("plan 'photon_vmat'"))
@@ -527,4 +541,33 @@ fn run_photon_arc_plan_on_the_liver_phantom() {
     assert!(max > 50.0 && max < 80.0, "max {max} Gy");
     assert!(!dose_dir.join("RTDOSE_rbe.dcm").exists());
     assert!(!dose_dir.join("LETd.mha").exists());
+}
+
+/// Fluence optimisation of 5 static 6 MV beams on the liver phantom (6 mm
+/// grid, 40 iterations, 5 intensity levels): beamlets, sequencing into
+/// step-and-shoot segments (each a valid aperture), the sequencing report, an
+/// RT Dose normalised to D95 = 100 %.
+#[test]
+fn run_photon_fluence_plan_on_the_liver_phantom() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text_plan =
+        coarse_liver_photon_plan() + "[plan.fluence]\nbeamlet_mm = 5.0\nlevels = 5\n";
+    for g in [0, 72, 144, 216, 288] {
+        text_plan += &format!("[[plan.beam]]\ngantry_deg = {g}\nisocentre = \"target\"\n");
+    }
+    let (t, out) = run_plan_text(dir.path(), &text_plan);
+    assert!(t.contains("beamlets of 5 mm in 5 directions"), "{t}");
+    let report = t
+        .lines()
+        .find(|l| l.contains("segments (5 levels); sequenced vs optimised fluence"))
+        .unwrap_or_else(|| panic!("no sequencing report: {t}"));
+    let line = t
+        .lines()
+        .find(|l| l.starts_with("plan 'photon_vmat'"))
+        .unwrap_or_else(|| panic!("no summary: {t}"));
+    assert!(line.contains("D95 100.0 %"), "{line}\n{report}");
+    let physical =
+        ferrodose_rtio::read_rt_dose(&out.join("photon_vmat/RTDOSE_physical.dcm")).unwrap();
+    let max = physical.dose_gy.min_max().1;
+    assert!(max > 50.0 && max < 80.0, "max {max} Gy");
 }

@@ -5,8 +5,13 @@
 use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Volume};
 use ferrodose_pencil::{place_spots, BeamSpots, IonBaseData, PencilBeamEngine, PlacementSettings};
-use ferrodose_photon::{arc_control_points, ArcSettings, PhotonEngine, PhotonMachine};
+use ferrodose_photon::{
+    arc_control_points, lateral_cutoff_mm, ArcSettings, BeamletField, PhotonEngine, PhotonMachine,
+    TargetPoints, BEAMLET_DOSE_THRESHOLD,
+};
 use ferrodose_physics::{Ion, Material, RangeTable};
+use ferrodose_rtio::Study;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(clap::Args)]
@@ -23,6 +28,70 @@ pub struct Args {
     /// Timed repetitions per backend (after one warm-up run).
     #[arg(long, default_value_t = 3)]
     repeat: usize,
+    /// The TG-119 CT and RT Structure Set (CORT); the beamlet-matrix case is
+    /// skipped when the directory does not exist.
+    #[arg(long, default_value = "../shared/data/tg119/dicom")]
+    tg119: PathBuf,
+}
+
+/// TG-119 (Craft et al. 2014): the 7-beam 6 MV beamlet influence matrix of
+/// the IMRT benchmark (gantry 0°, 51°, 103°, 154°, 206°, 257°, 309°; 5 mm
+/// beamlets over the OuterTarget; every BODY voxel of a `grid_mm` grid), built
+/// on the CPU; prints beamlets, entries, size and the time.
+fn tg119_beamlet_matrix(dir: &Path, grid_mm: f64, repeat: usize) -> Result<(), super::Error> {
+    let study = Study::load(dir)?;
+    let structures = study.structures.ok_or("TG-119: no RT Structure Set")?;
+    let target = &structures.get("OuterTarget")?.mask;
+    let body = &structures.get("BODY")?.mask;
+    let cpu = Backend::Cpu { reason: None };
+    let density = Volume::from_vec(
+        study.ct.hu.grid().clone(),
+        PiecewiseLinear::new(ferrodose_physics::calibration::knots(
+            5.0,
+            ferrodose_physics::calibration::relative_electron_density,
+        ))?
+        .apply(&cpu, study.ct.hu.data())?,
+    );
+    let ct = study.ct.hu.grid();
+    let shape =
+        [0, 1, 2].map(|a| ((ct.shape()[a] - 1) as f64 * ct.spacing_mm()[a] / grid_mm) as usize + 1);
+    let grid = Grid::axial(shape, [grid_mm; 3], ct.origin_mm())?;
+    let rows = body.resample_nearest(&grid).voxel_indices();
+    let machine = PhotonMachine::generic_6mv();
+    let points = TargetPoints::new(target)?;
+    let iso = target.centroid_mm().ok_or("TG-119: empty OuterTarget")?;
+    let engine = PhotonEngine::new(&machine, &density);
+    let cutoff = lateral_cutoff_mm(&machine, 2.5, BEAMLET_DOSE_THRESHOLD);
+    let mut best = f64::MAX;
+    let mut last = None;
+    for _ in 0..repeat.max(1) {
+        let t = Instant::now();
+        let fields = [0.0, 51.0, 103.0, 154.0, 206.0, 257.0, 309.0]
+            .iter()
+            .map(|g| {
+                let geometry = BeamGeometry::coplanar(*g, iso, study.ct.info.patient_position);
+                BeamletField::conformal(&machine, &geometry, &points, 0.0, 5.0)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let a = engine.beamlet_matrix(&fields, &grid, &rows, cutoff);
+        best = best.min(t.elapsed().as_secs_f64());
+        last = Some(a);
+    }
+    let a = last.expect("at least one repetition");
+    println!(
+        "case: TG-119, 7 coplanar 6 MV beams, {} beamlets of 5 mm, {} BODY voxels of {grid_mm} mm, cut-off {cutoff} mm: {} entries ({:.0} MB)",
+        a.n_columns(),
+        rows.len(),
+        a.nnz(),
+        a.bytes() as f64 / 1e6
+    );
+    println!(
+        "{:<60} {:>9.3} s {:>12.3e} entries/s (beamlet influence matrix, CPU)",
+        cpu.describe(),
+        best,
+        a.nnz() as f64 / best
+    );
+    Ok(())
 }
 
 pub fn run(args: Args) -> Result<(), super::Error> {
@@ -137,7 +206,16 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         args.repeat,
         want_cpu,
         want_gpu,
-    )
+    )?;
+    if want_cpu && args.tg119.is_dir() {
+        tg119_beamlet_matrix(&args.tg119, args.grid_mm, args.repeat)?;
+    } else if want_cpu {
+        println!(
+            "case: TG-119 beamlet matrix skipped: {} not found (--tg119 DIR)",
+            args.tg119.display()
+        );
+    }
+    Ok(())
 }
 
 /// Times `dose` on the CPU (always: it is the reference) and, when asked, on

@@ -76,6 +76,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             arcs: Vec::new(),
             rtplan: Some(args.rtplan),
             particles_per_mu: args.particles_per_mu,
+            fluence: None,
         }],
     };
     file.check("recalc arguments")?;

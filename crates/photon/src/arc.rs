@@ -17,15 +17,13 @@ pub struct ArcSettings {
     pub margin_mm: f64,
 }
 
-/// Control points of an arc with conformal apertures and 1 MU each: one at
-/// the centre of every `spacing_deg` sector (the dose of the sector is given
-/// to its centre angle), the geometry's gantry angle replaced.
-pub fn arc_control_points(
-    machine: &PhotonMachine,
+/// The sectors of an arc: the geometry at each sector's centre angle (the
+/// given geometry with its gantry angle replaced) and the signed sector
+/// width (degrees; positive clockwise).
+pub fn arc_sectors(
     geometry: &BeamGeometry,
     arc: &ArcSettings,
-    target: &Mask,
-) -> Result<Vec<ControlPoint>, String> {
+) -> Result<(Vec<BeamGeometry>, f64), String> {
     let span = arc.stop_deg - arc.start_deg;
     if !(arc.spacing_deg >= 0.5 && arc.spacing_deg <= 30.0) || span == 0.0 || !span.is_finite() {
         return Err(format!(
@@ -35,16 +33,29 @@ pub fn arc_control_points(
     }
     let n = (span.abs() / arc.spacing_deg).round().max(1.0) as usize;
     let step = span / n as f64;
-    let points = TargetPoints::new(target)?;
-    (0..n)
-        .map(|c| {
-            let gantry = (arc.start_deg + (c as f64 + 0.5) * step).rem_euclid(360.0);
-            let g = BeamGeometry {
-                gantry_deg: gantry,
-                ..*geometry
-            };
-            conformal_control_point(machine, &g, &points, arc.margin_mm)
+    let sectors = (0..n)
+        .map(|c| BeamGeometry {
+            gantry_deg: (arc.start_deg + (c as f64 + 0.5) * step).rem_euclid(360.0),
+            ..*geometry
         })
+        .collect();
+    Ok((sectors, step))
+}
+
+/// Control points of an arc with conformal apertures and 1 MU each: one at
+/// the centre of every `spacing_deg` sector (the dose of the sector is given
+/// to its centre angle).
+pub fn arc_control_points(
+    machine: &PhotonMachine,
+    geometry: &BeamGeometry,
+    arc: &ArcSettings,
+    target: &Mask,
+) -> Result<Vec<ControlPoint>, String> {
+    let points = TargetPoints::new(target)?;
+    arc_sectors(geometry, arc)?
+        .0
+        .iter()
+        .map(|g| conformal_control_point(machine, g, &points, arc.margin_mm))
         .collect()
 }
 
@@ -75,6 +86,21 @@ impl TargetPoints {
             half_voxel_mm,
         })
     }
+
+    /// The points projected to the isocentre plane of `geometry` (mm) from a
+    /// source at `sad_mm`.
+    pub fn project(&self, geometry: &BeamGeometry, sad_mm: f64) -> Vec<[f64; 2]> {
+        let frame = geometry.frame();
+        self.points
+            .iter()
+            .map(|p| frame.project_to_isocentre_plane(p, Some(sad_mm)))
+            .collect()
+    }
+
+    /// Half the target voxels' diagonal (mm).
+    pub fn half_voxel_mm(&self) -> f64 {
+        self.half_voxel_mm
+    }
 }
 
 /// A control point of 1 MU at `geometry` whose aperture conforms to the
@@ -86,12 +112,7 @@ pub fn conformal_control_point(
     target: &TargetPoints,
     margin_mm: f64,
 ) -> Result<ControlPoint, String> {
-    let frame = geometry.frame();
-    let bev: Vec<[f64; 2]> = target
-        .points
-        .iter()
-        .map(|p| frame.project_to_isocentre_plane(p, Some(machine.sad_mm)))
-        .collect();
+    let bev = target.project(geometry, machine.sad_mm);
     let aperture = Aperture::conformal(machine, &bev, margin_mm + target.half_voxel_mm)
         .ok_or_else(|| {
             format!(

@@ -2,7 +2,8 @@
 //! fluence elements → radiological-depth profiles through the relative
 //! electron density → the `photon_pb_dose` kernel; and the MU calibration.
 
-use crate::aperture::Aperture;
+use crate::aperture::{Aperture, FluenceElement};
+use crate::beamlet::BeamletField;
 use crate::machine::PhotonMachine;
 use ferrodose_gpu::cpu::photon_pair_dose;
 use ferrodose_gpu::{
@@ -62,7 +63,57 @@ impl<'a> PhotonEngine<'a> {
         self.fluence_per_mu
     }
 
-    /// The kernel's input for `points` (MU as given) on `grid`.
+    /// The kernel elements of fluence `elements` at `geometry` with `mu` MU,
+    /// their depth profiles appended to `profiles`: `None` for an element whose
+    /// ray misses the CT (it runs through air beside it and deposits nothing
+    /// in it; the kernel is water's).
+    fn kernel_elements(
+        &self,
+        geometry: &BeamGeometry,
+        elements: &[FluenceElement],
+        mu: f64,
+        profiles: &mut Vec<f32>,
+    ) -> Vec<Option<PhotonPbElement>> {
+        let m = self.machine;
+        let frame = geometry.frame();
+        let source = frame.source_mm(m.sad_mm);
+        let axis = frame.direction();
+        let v4 = |v: ferrodose_grid::Vector3<f64>, w: f64| {
+            [v.x as f32, v.y as f32, v.z as f32, w as f32]
+        };
+        elements
+            .iter()
+            .map(|e| {
+                let dir = frame.ray_direction(e.u_mm, e.v_mm, Some(m.sad_mm));
+                let through = frame.bev_to_patient(e.u_mm, e.v_mm);
+                let start = through - dir * RAY_START_MM;
+                let profile = wed_profile(
+                    self.density,
+                    &start,
+                    &dir,
+                    2.0 * RAY_START_MM,
+                    self.profile_step_mm,
+                )?;
+                let entry = (profile.entry_mm - source).dot(&dir);
+                let element = PhotonPbElement {
+                    source: v4(source.coords, mu * self.fluence_per_mu * e.relative_fluence),
+                    bev_x: v4(frame.bev_x, e.u_mm),
+                    bev_y: v4(frame.bev_y, e.v_mm),
+                    axis: v4(axis, m.sad_mm),
+                    ray: v4(dir, entry),
+                    half_u: e.half_u_mm as f32,
+                    half_v: e.half_v_mm as f32,
+                    profile_offset: profiles.len() as u32,
+                    profile_len: profile.wed_mm.len() as u32,
+                };
+                profiles.extend(profile.wed_mm);
+                Some(element)
+            })
+            .collect()
+    }
+
+    /// The kernel's input for `points` (MU as given) on `grid`; refuses a
+    /// control point none of whose rays crosses the CT.
     pub fn kernel_input(
         &self,
         points: &[ControlPoint],
@@ -77,45 +128,10 @@ impl<'a> PhotonEngine<'a> {
             if !(cp.mu >= 0.0 && cp.mu.is_finite()) {
                 return Err(err(format!("{} MU must be finite and non-negative", cp.mu)));
             }
-            let frame = cp.geometry.frame();
-            let source = frame.source_mm(m.sad_mm);
-            let axis = frame.direction();
-            let v4 = |v: ferrodose_grid::Vector3<f64>, w: f64| {
-                [v.x as f32, v.y as f32, v.z as f32, w as f32]
-            };
+            let fluence = cp.aperture.elements(m);
+            let these = self.kernel_elements(&cp.geometry, &fluence, cp.mu, &mut profiles);
             let before = elements.len();
-            for e in cp.aperture.elements(m) {
-                let dir = frame.ray_direction(e.u_mm, e.v_mm, Some(m.sad_mm));
-                let through = frame.bev_to_patient(e.u_mm, e.v_mm);
-                let start = through - dir * RAY_START_MM;
-                let Some(profile) = wed_profile(
-                    self.density,
-                    &start,
-                    &dir,
-                    2.0 * RAY_START_MM,
-                    self.profile_step_mm,
-                ) else {
-                    // A ray that misses the CT runs through air beside it and
-                    // deposits nothing in it (the kernel is water's).
-                    continue;
-                };
-                let entry = (profile.entry_mm - source).dot(&dir);
-                elements.push(PhotonPbElement {
-                    source: v4(
-                        source.coords,
-                        cp.mu * self.fluence_per_mu * e.relative_fluence,
-                    ),
-                    bev_x: v4(frame.bev_x, e.u_mm),
-                    bev_y: v4(frame.bev_y, e.v_mm),
-                    axis: v4(axis, m.sad_mm),
-                    ray: v4(dir, entry),
-                    half_u: e.half_u_mm as f32,
-                    half_v: e.half_v_mm as f32,
-                    profile_offset: profiles.len() as u32,
-                    profile_len: profile.wed_mm.len() as u32,
-                });
-                profiles.extend(profile.wed_mm);
-            }
+            elements.extend(these.into_iter().flatten());
             if elements.len() == before {
                 return Err(err(format!(
                     "no ray of the aperture (jaws X {:?}, Y {:?} mm) crosses the CT: the beam misses the patient",
@@ -198,6 +214,151 @@ impl<'a> PhotonEngine<'a> {
             })
             .collect();
         Ok(InfluenceMatrix::from_columns(grid.len(), voxels, &dose))
+    }
+}
+
+impl PhotonEngine<'_> {
+    /// Dose (Gy per MU) of every beamlet of `fields` in `voxels` of `grid`,
+    /// one column per beamlet in field order: the sparse influence matrix of
+    /// fluence optimisation. A beamlet's entries are those voxels whose
+    /// projection to the isocentre plane lies within `cutoff_mm` of the
+    /// beamlet's centre (`lateral_cutoff_mm`), each computed with the kernel
+    /// twin's per-pair function; a beamlet whose ray misses the CT has an
+    /// empty column.
+    pub fn beamlet_matrix(
+        &self,
+        fields: &[BeamletField],
+        grid: &Grid,
+        voxels: &[u32],
+        cutoff_mm: f64,
+    ) -> InfluenceMatrix {
+        let m = self.machine;
+        let positions: Vec<Point3<f64>> = voxels
+            .iter()
+            .map(|v| {
+                let [i, j, k] = grid.ijk(*v as usize);
+                grid.voxel_centre(i, j, k)
+            })
+            .collect();
+        let mut columns = Vec::new();
+        for field in fields {
+            let mut profiles = Vec::new();
+            let fluence = field.elements(m);
+            let elements = self.kernel_elements(&field.geometry, &fluence, 1.0, &mut profiles);
+            let input = kernel_tables(m, grid, Vec::new(), profiles, self.profile_step_mm);
+            // The voxels binned by their isocentre-plane projection.
+            let bins = ProjectionBins::new(&field.geometry, m.sad_mm, &positions, cutoff_mm);
+            let field_columns: Vec<(Vec<u32>, Vec<f32>)> = elements
+                .par_iter()
+                .zip(&fluence)
+                .map(|(element, f)| {
+                    let Some(e) = element else {
+                        return (Vec::new(), Vec::new());
+                    };
+                    let mut column = (Vec::new(), Vec::new());
+                    for n in bins.near(f.u_mm, f.v_mm, cutoff_mm) {
+                        let p = positions[n].map(|x| x as f32);
+                        let d = photon_pair_dose(
+                            &input.params,
+                            e,
+                            &input.idd,
+                            &input.weights,
+                            &input.profiles,
+                            [p.x, p.y, p.z],
+                        ) * input.params.gy_per_unit;
+                        if d > 0.0 {
+                            column.0.push(voxels[n]);
+                            column.1.push(d);
+                        }
+                    }
+                    column
+                })
+                .collect();
+            columns.extend(field_columns);
+        }
+        InfluenceMatrix::from_sparse_columns(grid.len(), columns)
+    }
+}
+
+/// Points binned on a square grid of their isocentre-plane projections.
+struct ProjectionBins {
+    projected: Vec<[f64; 2]>,
+    cell_mm: f64,
+    origin: [f64; 2],
+    shape: [usize; 2],
+    /// Point indices sorted by cell, and each cell's start (CSR).
+    order: Vec<usize>,
+    start: Vec<usize>,
+}
+
+impl ProjectionBins {
+    fn new(geometry: &BeamGeometry, sad_mm: f64, points: &[Point3<f64>], cell_mm: f64) -> Self {
+        let frame = geometry.frame();
+        let projected: Vec<[f64; 2]> = points
+            .iter()
+            .map(|p| frame.project_to_isocentre_plane(p, Some(sad_mm)))
+            .collect();
+        let (mut lo, mut hi) = ([f64::MAX; 2], [f64::MIN; 2]);
+        for q in &projected {
+            for a in 0..2 {
+                lo[a] = lo[a].min(q[a]);
+                hi[a] = hi[a].max(q[a]);
+            }
+        }
+        let shape = [0, 1].map(|a| (((hi[a] - lo[a]) / cell_mm).floor().max(0.0) as usize) + 1);
+        let cell = |q: &[f64; 2]| {
+            let c = [0, 1].map(|a| (((q[a] - lo[a]) / cell_mm) as usize).min(shape[a] - 1));
+            c[1] * shape[0] + c[0]
+        };
+        let mut count = vec![0usize; shape[0] * shape[1] + 1];
+        for q in &projected {
+            count[cell(q) + 1] += 1;
+        }
+        for c in 1..count.len() {
+            count[c] += count[c - 1];
+        }
+        let mut next = count.clone();
+        let mut order = vec![0; projected.len()];
+        for (n, q) in projected.iter().enumerate() {
+            let c = cell(q);
+            order[next[c]] = n;
+            next[c] += 1;
+        }
+        Self {
+            projected,
+            cell_mm,
+            origin: lo,
+            shape,
+            order,
+            start: count,
+        }
+    }
+
+    /// Indices of the points whose projection lies within `r_mm` of (u, v).
+    fn near(&self, u: f64, v: f64, r_mm: f64) -> impl Iterator<Item = usize> + '_ {
+        // Cells [first, last] along axis a that the disc can touch.
+        let span = |x: f64, a: usize| -> Option<(usize, usize)> {
+            let lo = ((x - r_mm - self.origin[a]) / self.cell_mm).floor();
+            let hi = ((x + r_mm - self.origin[a]) / self.cell_mm).floor();
+            let n = self.shape[a] as f64;
+            (hi >= 0.0 && lo < n).then(|| (lo.max(0.0) as usize, hi.min(n - 1.0) as usize))
+        };
+        let r2 = r_mm * r_mm;
+        span(u, 0)
+            .zip(span(v, 1))
+            .into_iter()
+            .flat_map(move |((i0, i1), (j0, j1))| {
+                (j0..=j1).flat_map(move |j| {
+                    let row = j * self.shape[0];
+                    self.order[self.start[row + i0]..self.start[row + i1 + 1]]
+                        .iter()
+                        .copied()
+                })
+            })
+            .filter(move |n| {
+                let q = self.projected[*n];
+                (q[0] - u).powi(2) + (q[1] - v).powi(2) <= r2
+            })
     }
 }
 

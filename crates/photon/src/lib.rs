@@ -10,10 +10,14 @@
 
 pub mod aperture;
 pub mod arc;
+pub mod beamlet;
 pub mod engine;
 pub mod machine;
 
 pub use aperture::{Aperture, FluenceElement};
-pub use arc::{arc_control_points, conformal_control_point, ArcSettings, TargetPoints};
+pub use arc::{
+    arc_control_points, arc_sectors, conformal_control_point, ArcSettings, TargetPoints,
+};
+pub use beamlet::{lateral_cutoff_mm, BeamletField, BeamletRow, BEAMLET_DOSE_THRESHOLD};
 pub use engine::{ControlPoint, PhotonEngine, PhotonError};
 pub use machine::PhotonMachine;

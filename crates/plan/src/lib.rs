@@ -163,6 +163,30 @@ pub struct Plan {
     /// Particles per MU of the nozzle, for an RT Ion Plan whose meterset is in
     /// MU (one in particles, NP, needs none).
     pub particles_per_mu: Option<f64>,
+    /// Photon fluence optimisation (beamlets, then leaf sequencing) instead of
+    /// optimising the MU of conformal apertures.
+    pub fluence: Option<FluenceDef>,
+}
+
+/// Beamlet fluence optimisation of a photon plan.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FluenceDef {
+    /// Beamlet width along the leaves (mm, isocentre plane); beamlets are one
+    /// leaf pair high.
+    #[serde(default = "default_beamlet_mm")]
+    pub beamlet_mm: f64,
+    /// Intensity levels of leaf sequencing per beam or arc control point.
+    #[serde(default = "default_levels")]
+    pub levels: u32,
+}
+
+fn default_beamlet_mm() -> f64 {
+    5.0
+}
+
+fn default_levels() -> u32 {
+    10
 }
 
 /// A photon arc: control points every `spacing_deg` from `start_deg` to
@@ -264,6 +288,20 @@ impl PlanFile {
                 key(""),
                 "photon apertures conform to the prescription's target: add [prescription]".into(),
             ));
+        }
+        if let Some(f) = &plan.fluence {
+            if !(2.0..=20.0).contains(&f.beamlet_mm) {
+                return Err((
+                    key(".fluence.beamlet_mm"),
+                    format!("{} mm is outside 2–20 mm", f.beamlet_mm),
+                ));
+            }
+            if !(1..=50).contains(&f.levels) {
+                return Err((
+                    key(".fluence.levels"),
+                    format!("{} is outside 1–50", f.levels),
+                ));
+            }
         }
         for (a, arc) in plan.arcs.iter().enumerate() {
             let span = arc.stop_deg - arc.start_deg;
@@ -406,10 +444,11 @@ impl PlanFile {
                 }
             }
             if plan.rtplan.is_some() {
-                if !(plan.beams.is_empty() && plan.arcs.is_empty()) {
+                if !(plan.beams.is_empty() && plan.arcs.is_empty() && plan.fluence.is_none()) {
                     return Err(bad(
                         key(".rtplan"),
-                        "a plan takes either rtplan or its own beams and arcs, not both".into(),
+                        "a plan takes either rtplan or its own beams, arcs and fluence, not both"
+                            .into(),
                     ));
                 }
                 continue;
@@ -425,6 +464,11 @@ impl PlanFile {
                     .map_err(|(k, p)| bad(k, p))?;
             } else if !plan.arcs.is_empty() {
                 return Err(bad(key(".arc"), "arcs are for photon plans".into()));
+            } else if plan.fluence.is_some() {
+                return Err(bad(
+                    key(".fluence"),
+                    "fluence optimisation is for photon plans".into(),
+                ));
             }
             let listed = plan.beams.iter().filter(|b| !b.spots.is_empty()).count();
             if listed != 0 && listed != plan.beams.len() {
@@ -600,5 +644,20 @@ weight = 1e9
         );
         let kind = e(&obj("structure = \"Liver\"\nkind = \"v30\"\ndose_gy = 30"));
         assert!(kind.contains("v30"), "{kind}");
+        let plan = |extra: &str| {
+            GOOD.replace(
+                "modality = \"proton\"",
+                &format!("modality = \"proton\"\n{extra}"),
+            )
+        };
+        let fluence = e(&plan("[plan.fluence]\nlevels = 5"));
+        assert!(fluence.contains("plan[0] 'proton_1'.fluence"), "{fluence}");
+        let both = e(&plan("rtplan = \"RP.dcm\""));
+        assert!(
+            both.contains(".rtplan") && both.contains("not both"),
+            "{both}"
+        );
+        let k = e(&plan("particles_per_mu = 1e8"));
+        assert!(k.contains(".particles_per_mu"), "{k}");
     }
 }
