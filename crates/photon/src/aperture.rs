@@ -120,8 +120,8 @@ impl Aperture {
     /// The fluence elements inside the jaws: the whole jaw field at the leaf
     /// transmission t, plus per leaf pair the open part (widened by the
     /// rounded-leaf-end offset) at 1 − t, so that open parts receive full
-    /// fluence and covered parts t; the open parts are split into pieces no
-    /// longer than the machine's element size, and every element is weighted
+    /// fluence and covered parts t; the open parts are cut at the multiples of the
+    /// machine's element size (along x, from the axis), and every element is weighted
     /// by the off-axis profile at its centre.
     pub fn elements(&self, m: &PhotonMachine) -> Vec<FluenceElement> {
         let [jx0, jx1] = self.jaw_x_mm;
@@ -147,11 +147,14 @@ impl Aperture {
             if y1 <= y0 || leaf[1] <= leaf[0] || o1 - o0 < 0.05 {
                 continue;
             }
-            let pieces = ((o1 - o0) / m.max_element_mm).ceil().max(1.0) as usize;
-            let w = (o1 - o0) / pieces as f64;
-            for k in 0..pieces {
-                let u0 = o0 + k as f64 * w;
-                out.push(element(u0, u0 + w, y0, y1, 1.0 - t));
+            // Cut at the multiples of the element size, so that apertures
+            // sharing leaf positions share elements (`PhotonEngine` merges them).
+            let step = m.max_element_mm;
+            let mut u0 = o0;
+            while u0 < o1 {
+                let u1 = (((u0 / step).floor() + 1.0) * step).min(o1);
+                out.push(element(u0, u1, y0, y1, 1.0 - t));
+                u0 = u1;
             }
         }
         out

@@ -15,6 +15,7 @@ use ferrodose_grid::{BeamGeometry, Grid, PatientPosition, Point3, Volume};
 use ferrodose_optimise::InfluenceMatrix;
 use ferrodose_physics::photon_kernel::KERNEL_SIGMAS_MM;
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// One control point: beam angles and isocentre, aperture and meterset.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,32 +114,66 @@ impl<'a> PhotonEngine<'a> {
     }
 
     /// The kernel's input for `points` (MU as given) on `grid`; refuses a
-    /// control point none of whose rays crosses the CT.
+    /// control point none of whose rays crosses the CT. Elements of control
+    /// points at the same geometry with the same rectangle become one element
+    /// carrying their summed fluence × MU (dose is linear in fluence, so this
+    /// is exact): the step-and-shoot segments of a beam share most of theirs.
     pub fn kernel_input(
         &self,
         points: &[ControlPoint],
         grid: &Grid,
     ) -> Result<PhotonPbDose, PhotonError> {
         let m = self.machine;
-        let mut elements = Vec::new();
-        let mut profiles = Vec::new();
+        let mut groups: Vec<MergedElements> = Vec::new();
+        // Per control point: its group and the merged elements it adds to.
+        let mut members: Vec<(usize, Vec<usize>)> = Vec::with_capacity(points.len());
         for (index, cp) in points.iter().enumerate() {
             let err = |problem: String| PhotonError::ControlPoint { index, problem };
             cp.aperture.check(m).map_err(err)?;
             if !(cp.mu >= 0.0 && cp.mu.is_finite()) {
                 return Err(err(format!("{} MU must be finite and non-negative", cp.mu)));
             }
-            let fluence = cp.aperture.elements(m);
-            let these = self.kernel_elements(&cp.geometry, &fluence, cp.mu, &mut profiles);
-            let before = elements.len();
-            elements.extend(these.into_iter().flatten());
-            if elements.len() == before {
-                return Err(err(format!(
-                    "no ray of the aperture (jaws X {:?}, Y {:?} mm) crosses the CT: the beam misses the patient",
-                    cp.aperture.jaw_x_mm, cp.aperture.jaw_y_mm
-                )));
+            let g = match groups.iter().position(|(geo, _, _)| *geo == cp.geometry) {
+                Some(g) => g,
+                None => {
+                    groups.push((cp.geometry, Vec::new(), HashMap::new()));
+                    groups.len() - 1
+                }
+            };
+            let (_, merged, index_of) = &mut groups[g];
+            let mut mine = Vec::new();
+            for e in cp.aperture.elements(m) {
+                let key = [e.u_mm, e.v_mm, e.half_u_mm, e.half_v_mm].map(f64::to_bits);
+                let i = *index_of.entry(key).or_insert_with(|| {
+                    merged.push(FluenceElement {
+                        relative_fluence: 0.0,
+                        ..e
+                    });
+                    merged.len() - 1
+                });
+                merged[i].relative_fluence += cp.mu * e.relative_fluence;
+                mine.push(i);
+            }
+            members.push((g, mine));
+        }
+        let mut profiles = Vec::new();
+        let kernel: Vec<Vec<Option<PhotonPbElement>>> = groups
+            .iter()
+            .map(|(geo, merged, _)| self.kernel_elements(geo, merged, 1.0, &mut profiles))
+            .collect();
+        for (index, (g, mine)) in members.iter().enumerate() {
+            if mine.iter().all(|i| kernel[*g][*i].is_none()) {
+                let a = &points[index].aperture;
+                return Err(PhotonError::ControlPoint {
+                    index,
+                    problem: format!(
+                        "no ray of the aperture (jaws X {:?}, Y {:?} mm) crosses the CT: the beam misses the patient",
+                        a.jaw_x_mm, a.jaw_y_mm
+                    ),
+                });
             }
         }
+        let elements = kernel.into_iter().flatten().flatten().collect();
         Ok(kernel_tables(
             m,
             grid,
@@ -279,6 +314,11 @@ impl PhotonEngine<'_> {
         InfluenceMatrix::from_sparse_columns(grid.len(), columns)
     }
 }
+
+/// The elements of the control points at one geometry, merged by rectangle
+/// (centre and half-widths, bit for bit): geometry, elements, index by
+/// rectangle.
+type MergedElements = (BeamGeometry, Vec<FluenceElement>, HashMap<[u64; 4], usize>);
 
 /// Points binned on a square grid of their isocentre-plane projections.
 struct ProjectionBins {
