@@ -19,6 +19,7 @@ use ferrodose_photon::PhotonEngine;
 use ferrodose_physics::{Ion, Material, RangeTable};
 use ferrodose_plan::{
     machine_energy_range, Device, Isocentre, Modality, ObjectiveDef, ObjectiveKind, PlanFile,
+    Prescription,
 };
 use ferrodose_rtio::{
     write_metaimage, write_rt_dose, CtSeries, DoseSummation, DoseType, RtDose, RtPlanBeams, Study,
@@ -269,6 +270,32 @@ fn photon_doses(dose: &Volume<f32>, rsp_on_grid: &Volume<f32>, fractions: u32) -
         letd: Volume::filled(dose.grid().clone(), 0.0),
         physical,
     }
+}
+
+/// The run summary's dose figures, the report's own (dose on the CT grid):
+/// the target's D95 and D2 in % of the prescription, and the normal liver's
+/// V20, V30 (% volume) and mean dose when it exists.
+fn report_summary(report: &PlanReport, prescription: Option<&Prescription>, unit: &str) -> String {
+    let dvh = |name: &str| report.dvhs.iter().find(|(n, _)| n == name).map(|(_, h)| h);
+    let mut summary = String::new();
+    if let Some((p, t)) = prescription.and_then(|p| dvh(&p.target).map(|t| (p, t))) {
+        summary += &format!(
+            "; {} D95 {:.1} % and D2 {:.1} % of {} {unit}",
+            p.target,
+            100.0 * t.dose_to_pct(95.0) / p.dose_gy,
+            100.0 * t.dose_to_pct(2.0) / p.dose_gy,
+            p.dose_gy
+        );
+    }
+    if let Some(h) = dvh(NORMAL_LIVER) {
+        summary += &format!(
+            "; normal liver V20 {:.1} %, V30 {:.1} %, mean {:.1} {unit}",
+            h.pct_at_least(20.0),
+            h.pct_at_least(30.0),
+            h.mean_gy()
+        );
+    }
+    summary
 }
 
 /// Relative electron density (Schneider 2000 calibration) of a CT.
@@ -611,14 +638,16 @@ pub fn run_plan_file(
             // Normalise so that 95 % of the target receives the prescription
             // (D95 = 100 %), the usual convention for reporting a plan; the
             // dose is linear in a common scale of all weights (for carbon the
-            // α mixture, hence the RBE, does not change).
+            // α mixture, hence the RBE, does not change). D95 is taken as the
+            // report takes it: the dose interpolated onto the CT grid, over the
+            // target's CT-grid mask.
             let (p, t) = (
                 file.prescription
                     .as_ref()
                     .expect("checked by PlanFile::parse"),
-                target_on_grid.as_ref().expect("a prescription target"),
+                target.expect("a prescription target"),
             );
-            let d95 = Dvh::new(&doses.rbe, t).dose_to_pct(95.0);
+            let d95 = Dvh::new(&doses.rbe.resample(t.grid(), 0.0), t).dose_to_pct(95.0);
             if d95 > 0.0 {
                 let f = (p.dose_gy / d95) as f32;
                 for v in [&mut doses.physical, &mut doses.rbe] {
@@ -665,33 +694,6 @@ pub fn run_plan_file(
                 );
             }
         }
-        if let (Some(p), Some(t)) = (&file.prescription, &target_on_grid) {
-            let dvh = Dvh::new(&doses.rbe, t);
-            if dvh.is_empty() {
-                summary += &format!(
-                    "; {} has no voxel on the {} mm dose grid",
-                    p.target, file.dose.grid_mm
-                );
-            } else {
-                summary += &format!(
-                    "; {} D95 {:.1} % and D2 {:.1} % of {} {unit}",
-                    p.target,
-                    100.0 * dvh.dose_to_pct(95.0) / p.dose_gy,
-                    100.0 * dvh.dose_to_pct(2.0) / p.dose_gy,
-                    p.dose_gy
-                );
-            }
-        }
-        if let Some((_, normal_liver)) = structures.list.iter().find(|(n, _)| n == NORMAL_LIVER) {
-            // V20, V30 (% volume) and mean, Gy(RBE), on the dose grid.
-            let dvh = Dvh::new(&doses.rbe, &normal_liver.resample_nearest(&grid));
-            summary += &format!(
-                "; normal liver V20 {:.1} %, V30 {:.1} %, mean {:.1} {unit}",
-                dvh.pct_at_least(20.0),
-                dvh.pct_at_least(30.0),
-                dvh.mean_gy()
-            );
-        }
         let report = PlanReport::new(
             &plan.name,
             &format!("{:?}", plan.modality).to_lowercase(),
@@ -703,6 +705,7 @@ pub fn run_plan_file(
             &backend.describe(),
             started.elapsed().as_secs_f64(),
         );
+        summary += &report_summary(&report, file.prescription.as_ref(), unit);
         results.push((
             plan.name.clone(),
             plan.modality,
