@@ -346,10 +346,11 @@ fn run_refuses_bad_plans_naming_what_and_where() {
 }
 
 /// The demo end to end (issue 6), coarse: 5 mm grid, 60 iterations, so that
-/// CI runs it in about a minute. Automatic spots and optimisation of the
-/// liver plans (issue 4), outputs' structure, target coverage.
+/// CI runs it in a few minutes. Automatic spots, beamlets and optimisation of
+/// the three liver plans (issues 4 and 5), outputs' structure, target
+/// coverage.
 #[test]
-fn demo_places_and_optimises_spots_for_the_liver_ptv() {
+fn demo_compares_three_modalities_on_the_liver_phantom() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let o = ferrodose(&[
@@ -363,7 +364,7 @@ fn demo_places_and_optimises_spots_for_the_liver_ptv() {
     ]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
-    for plan in ["proton_2beams", "carbon_2beams"] {
+    for plan in ["photon_imrt", "proton_2beams", "carbon_2beams"] {
         let line = t
             .lines()
             .find(|l| l.starts_with(&format!("plan '{plan}'")))
@@ -380,27 +381,38 @@ fn demo_places_and_optimises_spots_for_the_liver_ptv() {
         };
         let (d95, d2) = (number_after("D95 "), number_after("D2 "));
         eprintln!("coarse liver plan {plan}: D95 {d95} %, D2 {d2} %");
-        assert!(d95 > 90.0 && d2 < 110.0, "{line}");
+        // Coarse: the photon plan's D2 reaches 110 % at 4 mm and 300
+        // iterations, 108 % at 3 mm (docs/photon.md); 5 mm and 60 iterations
+        // leave it higher.
+        let d2_limit = if plan == "photon_imrt" { 116.0 } else { 110.0 };
+        assert!(d95 > 99.9 && d2 < d2_limit, "{line}");
         let dir = out.join(plan);
         let physical = ferrodose_rtio::read_rt_dose(&dir.join("RTDOSE_physical.dcm")).unwrap();
-        let rbe = ferrodose_rtio::read_rt_dose(&dir.join("RTDOSE_rbe.dcm")).unwrap();
         // No dose is reported in the air around the patient.
-        assert_eq!(*rbe.dose_gy.get(0, 0, 0), 0.0);
-        // RBE 1.1 for protons; the carbon RBE at the maximum lies well above it.
-        let ratio = rbe.dose_gy.min_max().1 / physical.dose_gy.min_max().1;
-        if plan == "proton_2beams" {
-            assert!((ratio - 1.1).abs() < 1e-3, "{ratio}");
+        assert_eq!(*physical.dose_gy.get(0, 0, 0), 0.0);
+        let unit = if plan == "photon_imrt" {
+            assert!(!dir.join("RTDOSE_rbe.dcm").exists() && !dir.join("LETd.mha").exists());
+            "Gy"
         } else {
-            assert!((1.5..3.5).contains(&ratio), "{ratio}");
-        }
-        let letd = std::fs::read(dir.join("LETd.mha")).unwrap();
-        let voxels = physical.dose_gy.grid().len();
-        assert!(letd.len() > 4 * voxels && letd.starts_with(b"ObjectType = Image"));
-        // metrics.json: the target's D95 agrees with the summary line (the
-        // metrics are taken on the CT grid, the summary on the dose grid).
+            let rbe = ferrodose_rtio::read_rt_dose(&dir.join("RTDOSE_rbe.dcm")).unwrap();
+            // RBE 1.1 for protons; the carbon RBE at the maximum lies well above it.
+            let ratio = rbe.dose_gy.min_max().1 / physical.dose_gy.min_max().1;
+            if plan == "proton_2beams" {
+                assert!((ratio - 1.1).abs() < 1e-3, "{ratio}");
+            } else {
+                assert!((1.5..3.5).contains(&ratio), "{ratio}");
+            }
+            let letd = std::fs::read(dir.join("LETd.mha")).unwrap();
+            let voxels = physical.dose_gy.grid().len();
+            assert!(letd.len() > 4 * voxels && letd.starts_with(b"ObjectType = Image"));
+            "Gy(RBE)"
+        };
+        // metrics.json: the target's D95 is the summary line's (both are
+        // taken on the CT grid) and the prescription (the plan is normalised
+        // to D95 = 100 % there).
         let m: serde_json::Value =
             serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap();
-        assert_eq!(m["dose_unit"], "Gy(RBE)");
+        assert_eq!(m["dose_unit"], unit);
         let ptv = m["structures"]
             .as_array()
             .unwrap()
@@ -408,21 +420,29 @@ fn demo_places_and_optimises_spots_for_the_liver_ptv() {
             .find(|s| s["name"] == "PTV")
             .unwrap();
         let d95_pct = 100.0 * ptv["d95_gy"].as_f64().unwrap() / 50.0;
-        assert!((d95_pct - d95).abs() < 5.0, "{d95_pct} vs {d95}");
+        assert!((d95_pct - d95).abs() < 0.051, "{d95_pct} vs {d95}");
+        assert!((d95_pct - 100.0).abs() < 0.01, "{d95_pct}");
         assert_eq!(m["constraints"].as_array().unwrap().len(), 3);
         let dvh = std::fs::read_to_string(dir.join("dvh.csv")).unwrap();
-        assert!(dvh.starts_with("structure,dose_gy_rbe,volume_pct,volume_cc\n"));
+        let header = if unit == "Gy" {
+            "dose_gy"
+        } else {
+            "dose_gy_rbe"
+        };
+        assert!(dvh.starts_with(&format!("structure,{header},volume_pct,volume_cc\n")));
         assert!(dvh
             .lines()
             .any(|l| l.starts_with("NormalLiver,0.0000,100.0000,")));
     }
     let c: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("comparison.json")).unwrap()).unwrap();
-    assert_eq!(c["plans"].as_array().unwrap().len(), 2);
-    // The report is one self-contained page: images embedded, both plans, 3 cuts each.
+    assert_eq!(c["plans"].as_array().unwrap().len(), 3);
+    // The report is one self-contained page: images embedded, all plans, 3 cuts each.
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(report.contains("proton_2beams") && report.contains("carbon_2beams"));
-    assert_eq!(report.matches("data:image/png;base64,").count(), 6);
+    for plan in ["photon_imrt", "proton_2beams", "carbon_2beams"] {
+        assert!(report.contains(plan), "{plan}");
+    }
+    assert_eq!(report.matches("data:image/png;base64,").count(), 9);
     assert!(report.contains("<polyline") && !report.contains("src=\"http"));
     assert!(
         t.contains("normal liver V20 (%)") && t.contains("Paddick CI"),
@@ -559,13 +579,24 @@ fn run_photon_fluence_plan_on_the_liver_phantom() {
     assert!(t.contains("beamlets of 5 mm in 5 directions"), "{t}");
     let report = t
         .lines()
-        .find(|l| l.contains("segments (5 levels); sequenced vs optimised fluence"))
+        .find(|l| l.contains("segments (5 levels) in the target against the optimised fluence"))
         .unwrap_or_else(|| panic!("no sequencing report: {t}"));
     let line = t
         .lines()
         .find(|l| l.starts_with("plan 'photon_vmat'"))
         .unwrap_or_else(|| panic!("no summary: {t}"));
     assert!(line.contains("D95 100.0 %"), "{line}\n{report}");
+    // Segment-weight optimisation brings the segments' dose closer to the
+    // optimised fluence's than the sequencing alone.
+    let departures: Vec<f64> = report
+        .split("mean |Δ| ")
+        .skip(1)
+        .map(|x| x.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        departures.len() == 2 && departures[1] < departures[0],
+        "{report}"
+    );
     let physical =
         ferrodose_rtio::read_rt_dose(&out.join("photon_vmat/RTDOSE_physical.dcm")).unwrap();
     let max = physical.dose_gy.min_max().1;
