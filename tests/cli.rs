@@ -483,7 +483,8 @@ fn demo_compares_three_modalities_on_the_liver_phantom() {
     );
 }
 
-/// `ferrodose bench` runs both paths on a tiny case and checks their parity.
+/// `ferrodose bench` runs both paths on a tiny case and checks their parity,
+/// and runs the TG-119 photon beamlet and proton spot cases.
 #[test]
 fn bench_runs_and_checks_parity() {
     let o = ferrodose(&[
@@ -496,12 +497,23 @@ fn bench_runs_and_checks_parity() {
         "10",
         "--repeat",
         "1",
+        "--iterations",
+        "20",
     ]);
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     assert!(t.contains("pairs/s") && t.contains("CPU (rayon"), "{t}");
     assert!(t.contains("one 6 MV arc of 18 control points"), "{t}");
     assert_eq!(t.matches("pairs/s").count(), 2, "{t}");
+    // The TG-119 cases (the CORT data lie beside the checkout, as in CI).
+    assert!(
+        t.contains("TG-119, 7 coplanar 6 MV beams") && t.contains("beamlet influence matrix"),
+        "{t}"
+    );
+    assert!(
+        t.contains("TG-119, 3 proton beams") && t.contains("20 iterations"),
+        "{t}"
+    );
     let o = ferrodose(&["bench", "--device", "tpu"]);
     assert!(!o.status.success() && text(&o).contains("expected cpu, gpu or all"));
 }

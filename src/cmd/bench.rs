@@ -3,8 +3,11 @@
 //! liver phantom (self-contained, so that it runs on any machine).
 
 use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
-use ferrodose_grid::{BeamGeometry, Grid, Volume};
-use ferrodose_pencil::{place_spots, BeamSpots, IonBaseData, PencilBeamEngine, PlacementSettings};
+use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
+use ferrodose_optimise::{optimise, uniform_start};
+use ferrodose_pencil::{
+    influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine, PlacementSettings,
+};
 use ferrodose_photon::{
     arc_control_points, lateral_cutoff_mm, ArcSettings, BeamletField, PhotonEngine, PhotonMachine,
     TargetPoints, BEAMLET_DOSE_THRESHOLD,
@@ -28,38 +31,78 @@ pub struct Args {
     /// Timed repetitions per backend (after one warm-up run).
     #[arg(long, default_value_t = 3)]
     repeat: usize,
-    /// The TG-119 CT and RT Structure Set (CORT); the beamlet-matrix case is
-    /// skipped when the directory does not exist.
+    /// The TG-119 CT and RT Structure Set (CORT); its photon beamlet and
+    /// proton spot cases are skipped when the directory does not exist.
     #[arg(long, default_value = "../shared/data/tg119/dicom")]
     tg119: PathBuf,
+    /// Optimiser iterations of the TG-119 proton case.
+    #[arg(long, default_value_t = 300)]
+    iterations: usize,
 }
 
-/// TG-119 (Craft et al. 2014): the 7-beam 6 MV beamlet influence matrix of
-/// the IMRT benchmark (gantry 0°, 51°, 103°, 154°, 206°, 257°, 309°; 5 mm
-/// beamlets over the OuterTarget; every BODY voxel of a `grid_mm` grid), built
-/// on the CPU; prints beamlets, entries, size and the time.
-fn tg119_beamlet_matrix(dir: &Path, grid_mm: f64, repeat: usize) -> Result<(), super::Error> {
-    let study = Study::load(dir)?;
-    let structures = study.structures.ok_or("TG-119: no RT Structure Set")?;
-    let target = &structures.get("OuterTarget")?.mask;
-    let body = &structures.get("BODY")?.mask;
+/// The TG-119 case (Craft et al., GigaScience 2014) on a `grid_mm` dose grid:
+/// the OuterTarget on the CT grid, every BODY voxel of the dose grid, and the
+/// target's centroid as isocentre.
+struct Tg119 {
+    study: Study,
+    target: Mask,
+    grid: Grid,
+    body_rows: Vec<u32>,
+    iso: Point3<f64>,
+}
+
+impl Tg119 {
+    fn load(dir: &Path, grid_mm: f64) -> Result<Self, super::Error> {
+        let study = Study::load(dir)?;
+        let structures = study
+            .structures
+            .as_ref()
+            .ok_or("TG-119: no RT Structure Set")?;
+        let target = structures.get("OuterTarget")?.mask.clone();
+        let ct = study.ct.hu.grid();
+        let shape = [0, 1, 2]
+            .map(|a| ((ct.shape()[a] - 1) as f64 * ct.spacing_mm()[a] / grid_mm) as usize + 1);
+        let grid = Grid::axial(shape, [grid_mm; 3], ct.origin_mm())?;
+        let body_rows = structures
+            .get("BODY")?
+            .mask
+            .resample_nearest(&grid)
+            .voxel_indices();
+        let iso = target.centroid_mm().ok_or("TG-119: empty OuterTarget")?;
+        Ok(Self {
+            study,
+            target,
+            grid,
+            body_rows,
+            iso,
+        })
+    }
+
+    /// The CT mapped through a Schneider calibration quantity.
+    fn calibrated(&self, quantity: fn(f64) -> f64) -> Result<Volume<f32>, super::Error> {
+        let cpu = Backend::Cpu { reason: None };
+        let hu = &self.study.ct.hu;
+        Ok(Volume::from_vec(
+            hu.grid().clone(),
+            PiecewiseLinear::new(ferrodose_physics::calibration::knots(5.0, quantity))?
+                .apply(&cpu, hu.data())?,
+        ))
+    }
+
+    fn geometry(&self, gantry_deg: f64) -> BeamGeometry {
+        BeamGeometry::coplanar(gantry_deg, self.iso, self.study.ct.info.patient_position)
+    }
+}
+
+/// TG-119: the 7-beam 6 MV beamlet influence matrix of the IMRT benchmark
+/// (gantry 0°, 51°, 103°, 154°, 206°, 257°, 309°; 5 mm beamlets over the
+/// OuterTarget; every BODY voxel), built on the CPU; prints beamlets,
+/// entries, size and the time.
+fn tg119_beamlet_matrix(case: &Tg119, repeat: usize) -> Result<(), super::Error> {
     let cpu = Backend::Cpu { reason: None };
-    let density = Volume::from_vec(
-        study.ct.hu.grid().clone(),
-        PiecewiseLinear::new(ferrodose_physics::calibration::knots(
-            5.0,
-            ferrodose_physics::calibration::relative_electron_density,
-        ))?
-        .apply(&cpu, study.ct.hu.data())?,
-    );
-    let ct = study.ct.hu.grid();
-    let shape =
-        [0, 1, 2].map(|a| ((ct.shape()[a] - 1) as f64 * ct.spacing_mm()[a] / grid_mm) as usize + 1);
-    let grid = Grid::axial(shape, [grid_mm; 3], ct.origin_mm())?;
-    let rows = body.resample_nearest(&grid).voxel_indices();
+    let density = case.calibrated(ferrodose_physics::calibration::relative_electron_density)?;
     let machine = PhotonMachine::generic_6mv();
-    let points = TargetPoints::new(target)?;
-    let iso = target.centroid_mm().ok_or("TG-119: empty OuterTarget")?;
+    let points = TargetPoints::new(&case.target)?;
     let engine = PhotonEngine::new(&machine, &density);
     let cutoff = lateral_cutoff_mm(&machine, 2.5, BEAMLET_DOSE_THRESHOLD);
     let mut best = f64::MAX;
@@ -68,20 +111,18 @@ fn tg119_beamlet_matrix(dir: &Path, grid_mm: f64, repeat: usize) -> Result<(), s
         let t = Instant::now();
         let fields = [0.0, 51.0, 103.0, 154.0, 206.0, 257.0, 309.0]
             .iter()
-            .map(|g| {
-                let geometry = BeamGeometry::coplanar(*g, iso, study.ct.info.patient_position);
-                BeamletField::conformal(&machine, &geometry, &points, 0.0, 5.0)
-            })
+            .map(|g| BeamletField::conformal(&machine, &case.geometry(*g), &points, 0.0, 5.0))
             .collect::<Result<Vec<_>, _>>()?;
-        let a = engine.beamlet_matrix(&fields, &grid, &rows, cutoff);
+        let a = engine.beamlet_matrix(&fields, &case.grid, &case.body_rows, cutoff);
         best = best.min(t.elapsed().as_secs_f64());
         last = Some(a);
     }
     let a = last.expect("at least one repetition");
     println!(
-        "case: TG-119, 7 coplanar 6 MV beams, {} beamlets of 5 mm, {} BODY voxels of {grid_mm} mm, cut-off {cutoff} mm: {} entries ({:.0} MB)",
+        "case: TG-119, 7 coplanar 6 MV beams, {} beamlets of 5 mm, {} BODY voxels of {} mm, cut-off {cutoff} mm: {} entries ({:.0} MB)",
         a.n_columns(),
-        rows.len(),
+        case.body_rows.len(),
+        case.grid.spacing_mm()[0],
         a.nnz(),
         a.bytes() as f64 / 1e6
     );
@@ -90,6 +131,93 @@ fn tg119_beamlet_matrix(dir: &Path, grid_mm: f64, repeat: usize) -> Result<(), s
         cpu.describe(),
         best,
         a.nnz() as f64 / best
+    );
+    Ok(())
+}
+
+/// TG-119: the proton benchmark of issue 4: 3 beams (gantry 0°, 120°, 240°),
+/// spots on a 5 mm lateral grid in 3 mm energy layers over the OuterTarget
+/// (σ in air 4 mm, parallel rays), the influence matrix over every BODY voxel
+/// and `iterations` optimiser iterations with the target's objectives (2 Gy
+/// per fraction), on the CPU; prints spots, entries, size and the times.
+fn tg119_proton_benchmark(case: &Tg119, iterations: usize) -> Result<(), super::Error> {
+    let cpu = Backend::Cpu { reason: None };
+    let rsp = case.calibrated(ferrodose_physics::calibration::relative_stopping_power)?;
+    let table = RangeTable::new(Ion::proton(), &Material::water(78.0), 250.0)?;
+    let t = Instant::now();
+    let beams: Vec<BeamSpots> = [0.0, 120.0, 240.0]
+        .iter()
+        .map(|&g| {
+            let geometry = case.geometry(g);
+            let settings = PlacementSettings {
+                lateral_spacing_mm: 5.0,
+                layer_spacing_mm: 3.0,
+                ..PlacementSettings::for_spot_sigma(4.0)
+            };
+            let placed = place_spots(
+                &case.target,
+                &rsp,
+                &geometry,
+                &table,
+                (70.0, 230.0),
+                &settings,
+            );
+            BeamSpots {
+                geometry,
+                sigma_air_mm: 4.0,
+                virtual_source_mm: None,
+                spots: placed.spots,
+            }
+        })
+        .collect();
+    let mut energies: Vec<f64> = beams
+        .iter()
+        .flat_map(|b| b.spots.iter().map(|s| s.energy_mev_u))
+        .collect();
+    energies.sort_by(f64::total_cmp);
+    energies.dedup_by(|a, b| (*a - *b).abs() < 0.01);
+    let base = IonBaseData::protons(&energies, super::run::MACHINE_ENERGY_SPREAD, 0.1)?;
+    let setup_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let input = PencilBeamEngine::new(&base, &rsp).kernel_input(&beams, &case.grid)?;
+    let mut keep = vec![false; case.grid.len()];
+    for v in &case.body_rows {
+        keep[*v as usize] = true;
+    }
+    let a = influence_matrix(&input, &case.grid, &keep);
+    let matrix_s = t.elapsed().as_secs_f64();
+    let target = case.target.resample_nearest(&case.grid).voxel_indices();
+    let t = Instant::now();
+    let start = uniform_start(&a, &target, 2.0);
+    let result = optimise(
+        &a,
+        &super::run::target_objectives(target, 2.0),
+        start,
+        iterations,
+    );
+    let optimise_s = t.elapsed().as_secs_f64();
+    println!(
+        "case: TG-119, 3 proton beams, {} spots (5 mm lateral, 3 mm layers, {} energies), {} BODY voxels of {} mm: {} entries ({:.0} MB); spot placement and base data {setup_s:.1} s",
+        a.n_columns(),
+        energies.len(),
+        case.body_rows.len(),
+        case.grid.spacing_mm()[0],
+        a.nnz(),
+        a.bytes() as f64 / 1e6
+    );
+    println!(
+        "{:<60} {:>9.3} s {:>12.3e} entries/s (spot influence matrix, CPU)",
+        cpu.describe(),
+        matrix_s,
+        a.nnz() as f64 / matrix_s
+    );
+    println!(
+        "{:<60} {:>9.3} s {:>12} iterations (objective {:.3e} → {:.3e})",
+        cpu.describe(),
+        optimise_s,
+        iterations,
+        result.history.first().copied().unwrap_or(f64::NAN),
+        result.history.last().copied().unwrap_or(f64::NAN),
     );
     Ok(())
 }
@@ -208,10 +336,12 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         want_gpu,
     )?;
     if want_cpu && args.tg119.is_dir() {
-        tg119_beamlet_matrix(&args.tg119, args.grid_mm, args.repeat)?;
+        let case = Tg119::load(&args.tg119, args.grid_mm)?;
+        tg119_beamlet_matrix(&case, args.repeat)?;
+        tg119_proton_benchmark(&case, args.iterations)?;
     } else if want_cpu {
         println!(
-            "case: TG-119 beamlet matrix skipped: {} not found (--tg119 DIR)",
+            "case: TG-119 skipped: {} not found (--tg119 DIR)",
             args.tg119.display()
         );
     }

@@ -41,7 +41,7 @@ pub struct Args {
 /// Below this relative stopping power a voxel is air and gets no reported dose.
 const AIR_RSP: f32 = 0.05;
 /// Relative energy spread σ_E/E of the generic nozzle's beams.
-const MACHINE_ENERGY_SPREAD: f64 = 0.008;
+pub(super) const MACHINE_ENERGY_SPREAD: f64 = 0.008;
 
 /// Optimises the spot weights of `beams` so that the target receives `goal_gy`
 /// RBE-weighted dose per fraction (Gy(RBE), with each depth's RBE):
@@ -93,7 +93,7 @@ fn optimise_weights(
 
 /// The target's objectives for a dose `goal_gy` per fraction: squared
 /// deviation, plus stronger penalties below 97 % and above 104 % of the goal.
-fn target_objectives(voxels: Vec<u32>, goal_gy: f64) -> Vec<Objective> {
+pub(super) fn target_objectives(voxels: Vec<u32>, goal_gy: f64) -> Vec<Objective> {
     vec![
         Objective::SquaredDeviation {
             voxels: voxels.clone(),

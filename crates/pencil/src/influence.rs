@@ -13,17 +13,29 @@ pub fn influence_matrix(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Influe
     assert_eq!(keep.len(), grid.len(), "one keep flag per voxel");
     let p = &input.params;
     let shape = grid.shape();
+    // Per energy row: the deepest WED (mm) where its depth–dose table is
+    // non-zero; beyond it every pair of the row is zero.
+    let n_depth = p.n_depth as usize;
+    let row_end_wed: Vec<f32> = input
+        .idd
+        .chunks(n_depth)
+        .map(|row| {
+            let last = row.iter().rposition(|d| *d != 0.0).map_or(0, |i| i + 1);
+            last.min(n_depth - 1) as f32 * p.depth_step_mm
+        })
+        .collect();
     let columns: Vec<(Vec<u32>, Vec<f32>)> = input
         .spots
         .par_iter()
         .map(|spot| {
             let mut unit = *spot;
             unit.dir[3] = 1.0;
-            // Index box around the ray from its entry to the deepest WED the
-            // tables hold, widened by the spot's reach.
+            // Index box around the ray from its entry to the deepest WED
+            // where the spot's depth–dose table is non-zero, widened by the
+            // spot's reach.
             let len = spot.profile_len as usize;
             let profile = &input.profiles[spot.profile_offset as usize..][..len];
-            let max_wed = (p.n_depth - 1) as f32 * p.depth_step_mm;
+            let max_wed = row_end_wed[spot.energy as usize];
             let last = profile
                 .iter()
                 .position(|w| *w >= max_wed)
