@@ -6,7 +6,8 @@ use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
 use ferrodose_optimise::{optimise, uniform_start};
 use ferrodose_pencil::{
-    influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine, PlacementSettings,
+    distinct_energies, influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine,
+    PlacementSettings,
 };
 use ferrodose_photon::{
     arc_control_points, lateral_cutoff_mm, ArcSettings, BeamletField, PhotonEngine, PhotonMachine,
@@ -94,6 +95,16 @@ impl Tg119 {
     }
 }
 
+/// Prints the time of an influence-matrix build and its entries per second.
+fn print_matrix_time(backend: &Backend, seconds: f64, entries: usize, of: &str) {
+    println!(
+        "{:<60} {:>9.3} s {:>12.3e} entries/s ({of} influence matrix, CPU)",
+        backend.describe(),
+        seconds,
+        entries as f64 / seconds
+    );
+}
+
 /// TG-119: the 7-beam 6 MV beamlet influence matrix of the IMRT benchmark
 /// (gantry 0°, 51°, 103°, 154°, 206°, 257°, 309°; 5 mm beamlets over the
 /// OuterTarget; every BODY voxel), built on the CPU; prints beamlets,
@@ -126,12 +137,7 @@ fn tg119_beamlet_matrix(case: &Tg119, repeat: usize) -> Result<(), super::Error>
         a.nnz(),
         a.bytes() as f64 / 1e6
     );
-    println!(
-        "{:<60} {:>9.3} s {:>12.3e} entries/s (beamlet influence matrix, CPU)",
-        cpu.describe(),
-        best,
-        a.nnz() as f64 / best
-    );
+    print_matrix_time(&cpu, best, a.nnz(), "beamlet");
     Ok(())
 }
 
@@ -170,12 +176,7 @@ fn tg119_proton_benchmark(case: &Tg119, iterations: usize) -> Result<(), super::
             }
         })
         .collect();
-    let mut energies: Vec<f64> = beams
-        .iter()
-        .flat_map(|b| b.spots.iter().map(|s| s.energy_mev_u))
-        .collect();
-    energies.sort_by(f64::total_cmp);
-    energies.dedup_by(|a, b| (*a - *b).abs() < 0.01);
+    let energies = distinct_energies(&beams);
     let base = IonBaseData::protons(&energies, super::run::MACHINE_ENERGY_SPREAD, 0.1)?;
     let setup_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
@@ -205,12 +206,7 @@ fn tg119_proton_benchmark(case: &Tg119, iterations: usize) -> Result<(), super::
         a.nnz(),
         a.bytes() as f64 / 1e6
     );
-    println!(
-        "{:<60} {:>9.3} s {:>12.3e} entries/s (spot influence matrix, CPU)",
-        cpu.describe(),
-        matrix_s,
-        a.nnz() as f64 / matrix_s
-    );
+    print_matrix_time(&cpu, matrix_s, a.nnz(), "spot");
     println!(
         "{:<60} {:>9.3} s {:>12} iterations (objective {:.3e} → {:.3e})",
         cpu.describe(),
@@ -272,12 +268,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             .map(|s| ferrodose_pencil::Spot { weight: 1e7, ..*s })
             .collect();
     }
-    let mut energies: Vec<f64> = beams
-        .iter()
-        .flat_map(|b| b.spots.iter().map(|s| s.energy_mev_u))
-        .collect();
-    energies.sort_by(f64::total_cmp);
-    energies.dedup();
+    let energies = distinct_energies(&beams);
     let base = IonBaseData::protons(&energies, 0.008, 0.5)?;
     let ct = phantom.hu.grid();
     let shape = [0, 1, 2]

@@ -12,8 +12,8 @@ use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
 use ferrodose_optimise::{objective_voxels, optimise, uniform_start, Objective};
 use ferrodose_pencil::{
-    influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine, PlacementSettings,
-    Quantity, RbeModel, Spot,
+    distinct_energies, influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine,
+    PlacementSettings, Quantity, RbeModel, Spot,
 };
 use ferrodose_photon::PhotonEngine;
 use ferrodose_physics::{Ion, Material, RangeTable};
@@ -585,12 +585,7 @@ pub fn run_plan_file(
                     beam.spots = placed.spots;
                 }
             }
-            let mut energies: Vec<f64> = beams
-                .iter()
-                .flat_map(|b| b.spots.iter().map(|s| s.energy_mev_u))
-                .collect();
-            energies.sort_by(f64::total_cmp);
-            energies.dedup_by(|a, b| (*a - *b).abs() < 0.01);
+            let energies = distinct_energies(&beams);
             if energies.is_empty() {
                 return Err(format!("plan '{}': no spot reaches the target", plan.name).into());
             }

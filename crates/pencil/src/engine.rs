@@ -43,6 +43,18 @@ pub enum PencilError {
     Gpu(#[from] GpuError),
 }
 
+/// The distinct spot energies (MeV/u) of `beams`, ascending; energies within
+/// 0.01 MeV/u of each other count as one (one base-data row each).
+pub fn distinct_energies(beams: &[BeamSpots]) -> Vec<f64> {
+    let mut energies: Vec<f64> = beams
+        .iter()
+        .flat_map(|b| b.spots.iter().map(|s| s.energy_mev_u))
+        .collect();
+    energies.sort_by(f64::total_cmp);
+    energies.dedup_by(|a, b| (*a - *b).abs() < 0.01);
+    energies
+}
+
 /// The pencil-beam engine over one relative-stopping-power volume.
 pub struct PencilBeamEngine<'a> {
     pub base: &'a IonBaseData,
