@@ -157,7 +157,13 @@ pub fn photon_plan(
             for (cp, mu) in cps.iter_mut().zip(result.weights) {
                 cp.mu = mu;
             }
-            let compare = |dose: &[f64]| departure(&optimised, dose, target_voxels, goal_gy);
+            let against_fluence =
+                |dose: &[f64]| departure(&optimised, dose, target_voxels, goal_gy);
+            let (sequenced, reoptimised, fluence) = (
+                against_fluence(&sequenced),
+                against_fluence(&reoptimised),
+                against_fluence(&optimised),
+            );
             eprintln!(
                 "photon plan '{}': {} segments ({} levels) in the target against the optimised fluence: \
                  sequenced D95 {:.1} % vs {:.1} %, mean |Δ| {:.1} % of the prescription; \
@@ -165,11 +171,11 @@ pub fn photon_plan(
                 plan.name,
                 cps.len(),
                 f.levels,
-                compare(&sequenced).1,
-                compare(&optimised).1,
-                compare(&sequenced).0,
-                compare(&reoptimised).1,
-                compare(&reoptimised).0,
+                sequenced.1,
+                fluence.1,
+                sequenced.0,
+                reoptimised.1,
+                reoptimised.0,
             );
             cps
         }
