@@ -141,6 +141,31 @@ fn tg119_beamlet_matrix(case: &Tg119, repeat: usize) -> Result<(), super::Error>
     Ok(())
 }
 
+/// The benchmarks' proton beams: gantry 0°, 120° and 240° (`geometry` of
+/// each angle), σ in air 4 mm, parallel rays, spots placed on `target` for a
+/// 70–230 MeV machine.
+fn three_proton_beams(
+    target: &Mask,
+    rsp: &Volume<f32>,
+    table: &RangeTable,
+    settings: &PlacementSettings,
+    geometry: impl Fn(f64) -> BeamGeometry,
+) -> Vec<BeamSpots> {
+    [0.0, 120.0, 240.0]
+        .iter()
+        .map(|&g| {
+            let geometry = geometry(g);
+            let placed = place_spots(target, rsp, &geometry, table, (70.0, 230.0), settings);
+            BeamSpots {
+                geometry,
+                sigma_air_mm: 4.0,
+                virtual_source_mm: None,
+                spots: placed.spots,
+            }
+        })
+        .collect()
+}
+
 /// TG-119: the proton benchmark of issue 4: 3 beams (gantry 0°, 120°, 240°),
 /// spots on a 5 mm lateral grid in 3 mm energy layers over the OuterTarget
 /// (σ in air 4 mm, parallel rays), the influence matrix over every BODY voxel
@@ -151,31 +176,12 @@ fn tg119_proton_benchmark(case: &Tg119, iterations: usize) -> Result<(), super::
     let rsp = case.calibrated(ferrodose_physics::calibration::relative_stopping_power)?;
     let table = RangeTable::new(Ion::proton(), &Material::water(78.0), 250.0)?;
     let t = Instant::now();
-    let beams: Vec<BeamSpots> = [0.0, 120.0, 240.0]
-        .iter()
-        .map(|&g| {
-            let geometry = case.geometry(g);
-            let settings = PlacementSettings {
-                lateral_spacing_mm: 5.0,
-                layer_spacing_mm: 3.0,
-                ..PlacementSettings::for_spot_sigma(4.0)
-            };
-            let placed = place_spots(
-                &case.target,
-                &rsp,
-                &geometry,
-                &table,
-                (70.0, 230.0),
-                &settings,
-            );
-            BeamSpots {
-                geometry,
-                sigma_air_mm: 4.0,
-                virtual_source_mm: None,
-                spots: placed.spots,
-            }
-        })
-        .collect();
+    let settings = PlacementSettings {
+        lateral_spacing_mm: 5.0,
+        layer_spacing_mm: 3.0,
+        ..PlacementSettings::for_spot_sigma(4.0)
+    };
+    let beams = three_proton_beams(&case.target, &rsp, &table, &settings, |g| case.geometry(g));
     let energies = distinct_energies(&beams);
     let base = IonBaseData::protons(&energies, super::run::MACHINE_ENERGY_SPREAD, 0.1)?;
     let setup_s = t.elapsed().as_secs_f64();
@@ -238,26 +244,13 @@ pub fn run(args: Args) -> Result<(), super::Error> {
     );
     let table = RangeTable::new(Ion::proton(), &Material::water(78.0), 250.0)?;
     let iso = ptv.centroid_mm().ok_or("empty PTV")?;
-    let mut beams: Vec<BeamSpots> = [0.0, 120.0, 240.0]
-        .iter()
-        .map(|&g| {
-            let geometry = BeamGeometry::coplanar(g, iso, phantom.patient_position);
-            let placed = place_spots(
-                ptv,
-                &rsp,
-                &geometry,
-                &table,
-                (70.0, 230.0),
-                &PlacementSettings::for_spot_sigma(4.0),
-            );
-            BeamSpots {
-                geometry,
-                sigma_air_mm: 4.0,
-                virtual_source_mm: None,
-                spots: placed.spots,
-            }
-        })
-        .collect();
+    let mut beams = three_proton_beams(
+        ptv,
+        &rsp,
+        &table,
+        &PlacementSettings::for_spot_sigma(4.0),
+        |g| BeamGeometry::coplanar(g, iso, phantom.patient_position),
+    );
     let placed: usize = beams.iter().map(|b| b.spots.len()).sum();
     let keep_every = placed.div_ceil(args.spots.max(1)).max(1);
     for b in &mut beams {
