@@ -28,7 +28,7 @@ fn ion_pb(c: &mut Criterion) {
             .unwrap(),
     );
     let energies = [120.0, 130.0, 140.0];
-    let base = IonBaseData::protons(&energies, 0.008, 0.5).unwrap();
+    let base = IonBaseData::protons(&energies, |_| 0.008, 0.5).unwrap();
     let beams: Vec<BeamSpots> = [0.0, 120.0, 240.0]
         .iter()
         .map(|&g| BeamSpots {

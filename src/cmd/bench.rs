@@ -14,6 +14,7 @@ use ferrodose_photon::{
     TargetPoints, BEAMLET_DOSE_THRESHOLD,
 };
 use ferrodose_physics::{Ion, Material, RangeTable};
+use ferrodose_plan::{IonMachine, Modality};
 use ferrodose_rtio::Study;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -141,9 +142,14 @@ fn tg119_beamlet_matrix(case: &Tg119, repeat: usize) -> Result<(), super::Error>
     Ok(())
 }
 
+/// The generic proton nozzle (70–230 MeV, σ in air 4 mm, σ_E/E 0.8 %).
+fn generic_protons() -> IonMachine {
+    IonMachine::generic(Modality::Proton).expect("an ion modality")
+}
+
 /// The benchmarks' proton beams: gantry 0°, 120° and 240° (`geometry` of
-/// each angle), σ in air 4 mm, parallel rays, spots placed on `target` for a
-/// 70–230 MeV machine.
+/// each angle), parallel rays, spots placed on `target` for the generic
+/// proton nozzle (its range and its σ in air, 4 mm).
 fn three_proton_beams(
     target: &Mask,
     rsp: &Volume<f32>,
@@ -151,14 +157,22 @@ fn three_proton_beams(
     settings: &PlacementSettings,
     geometry: impl Fn(f64) -> BeamGeometry,
 ) -> Vec<BeamSpots> {
+    let machine = generic_protons();
     [0.0, 120.0, 240.0]
         .iter()
         .map(|&g| {
             let geometry = geometry(g);
-            let placed = place_spots(target, rsp, &geometry, table, (70.0, 230.0), settings);
+            let placed = place_spots(
+                target,
+                rsp,
+                &geometry,
+                table,
+                &|e| machine.deliverable(e),
+                settings,
+            );
             BeamSpots {
                 geometry,
-                sigma_air_mm: 4.0,
+                sigma_air_mm: machine.min_sigma_air_mm(),
                 virtual_source_mm: None,
                 spots: placed.spots,
             }
@@ -183,7 +197,7 @@ fn tg119_proton_benchmark(case: &Tg119, iterations: usize) -> Result<(), super::
     };
     let beams = three_proton_beams(&case.target, &rsp, &table, &settings, |g| case.geometry(g));
     let energies = distinct_energies(&beams);
-    let base = IonBaseData::protons(&energies, super::run::MACHINE_ENERGY_SPREAD, 0.1)?;
+    let base = IonBaseData::protons(&energies, |e| generic_protons().energy_spread(e), 0.1)?;
     let setup_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let input = PencilBeamEngine::new(&base, &rsp).kernel_input(&beams, &case.grid)?;
@@ -262,7 +276,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             .collect();
     }
     let energies = distinct_energies(&beams);
-    let base = IonBaseData::protons(&energies, 0.008, 0.5)?;
+    let base = IonBaseData::protons(&energies, |_| 0.008, 0.5)?;
     let ct = phantom.hu.grid();
     let shape = [0, 1, 2]
         .map(|a| ((ct.shape()[a] - 1) as f64 * ct.spacing_mm()[a] / args.grid_mm) as usize + 1);

@@ -29,6 +29,10 @@ pub struct Args {
     /// Particles per MU of the nozzle, for an RT Ion Plan whose meterset is in MU.
     #[arg(long)]
     particles_per_mu: Option<f64>,
+    /// The ion machine file (energy range, spot size, energy spread, virtual
+    /// source); without it the generic nozzle of the plan's particle.
+    #[arg(long)]
+    machine: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<(), super::Error> {
@@ -77,6 +81,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             rtplan: Some(args.rtplan),
             particles_per_mu: args.particles_per_mu,
             fluence: None,
+            machine: args.machine,
         }],
     };
     file.check("recalc arguments")?;

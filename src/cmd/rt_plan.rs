@@ -10,14 +10,12 @@
 use ferrodose_grid::{BeamGeometry, Grid, PatientPosition, Point3};
 use ferrodose_pencil::{BeamSpots, Spot};
 use ferrodose_photon::{Aperture, ControlPoint, PhotonMachine};
-use ferrodose_plan::{machine_energy_range, Modality};
+use ferrodose_plan::{IonMachine, Modality};
 use ferrodose_rtio::{CtSeries, DosimeterUnit, IonBeam, PhotonBeam, RtPlan, RtPlanBeams};
 use std::path::Path;
 
 /// FWHM / σ of a Gaussian.
 const FWHM_PER_SIGMA: f64 = 2.354_820_045;
-/// Spot σ in air (mm) when the RT Ion Plan gives no spot size (the plan file's default).
-const DEFAULT_SIGMA_AIR_MM: f64 = 4.0;
 
 /// The modality of an RT (Ion) Plan's beams.
 pub fn modality(plan: &RtPlan) -> Result<Modality, String> {
@@ -210,14 +208,15 @@ pub fn photon_control_points(
     Ok((machine, points))
 }
 
-/// One `BeamSpots` per energy layer, spot weights in particles per fraction.
+/// One `BeamSpots` per energy layer, spot weights in particles per fraction;
+/// energies must be within `machine`'s range, and layers without a spot size
+/// get the machine's σ in air at their energy.
 pub fn ion_beams(
     beams: &[IonBeam],
-    modality: Modality,
+    machine: &IonMachine,
     position: PatientPosition,
     particles_per_mu: Option<f64>,
 ) -> Result<Vec<BeamSpots>, String> {
-    let (lo, hi) = machine_energy_range(modality).ok_or("not an ion modality")?;
     let mut out = Vec::new();
     for b in beams {
         let label = format!("beam {} ('{}')", b.number, b.name);
@@ -230,17 +229,19 @@ pub fn ion_beams(
                 ))
             }
         };
-        let virtual_source_mm = b.virtual_source_mm.map(|v| 0.5 * (v[0] + v[1]));
+        let virtual_source_mm = b
+            .virtual_source_mm
+            .map(|v| 0.5 * (v[0] + v[1]))
+            .or(machine.virtual_source_mm);
         for (li, layer) in b.layers.iter().enumerate() {
             let e = layer.energy_mev_u;
-            if !(lo..=hi).contains(&e) {
-                return Err(format!(
-                    "{label}, layer {li}: {e} MeV(/u) is outside the machine's {lo}–{hi} range"
-                ));
+            if let Some(problem) = machine.refusal(e) {
+                return Err(format!("{label}, layer {li}: {problem}"));
             }
-            let sigma_air_mm = layer.spot_fwhm_mm.map_or(DEFAULT_SIGMA_AIR_MM, |f| {
-                0.5 * (f[0] + f[1]) / FWHM_PER_SIGMA
-            });
+            let sigma_air_mm = layer.spot_fwhm_mm.map_or_else(
+                || machine.sigma_air_mm(e),
+                |f| 0.5 * (f[0] + f[1]) / FWHM_PER_SIGMA,
+            );
             out.push(BeamSpots {
                 geometry: BeamGeometry {
                     gantry_deg: layer.gantry_deg,
@@ -322,6 +323,10 @@ mod tests {
         }
     }
 
+    fn generic(modality: Modality) -> IonMachine {
+        IonMachine::generic(modality).unwrap()
+    }
+
     #[test]
     fn ion_plan_becomes_layers_of_particles() {
         let plan = fixture("RP_proton.dcm");
@@ -329,7 +334,13 @@ mod tests {
         let RtPlanBeams::Ion { beams, .. } = &plan.beams else {
             panic!("an ion plan")
         };
-        let layers = ion_beams(beams, Modality::Proton, PatientPosition::Hfs, None).unwrap();
+        let layers = ion_beams(
+            beams,
+            &generic(Modality::Proton),
+            PatientPosition::Hfs,
+            None,
+        )
+        .unwrap();
         assert_eq!(layers.len(), 2);
         assert_eq!(layers[1].spots.len(), 9);
         assert!((layers[0].spots[0].weight - 1e9).abs() < 1.0);
@@ -340,9 +351,21 @@ mod tests {
         let RtPlanBeams::Ion { beams, .. } = &carbon.beams else {
             panic!("an ion plan")
         };
-        let e = ion_beams(beams, Modality::Carbon, PatientPosition::Hfs, None).unwrap_err();
+        let e = ion_beams(
+            beams,
+            &generic(Modality::Carbon),
+            PatientPosition::Hfs,
+            None,
+        )
+        .unwrap_err();
         assert!(e.contains("particles_per_mu"), "{e}");
-        let b = ion_beams(beams, Modality::Carbon, PatientPosition::Hfs, Some(1e7)).unwrap();
+        let b = ion_beams(
+            beams,
+            &generic(Modality::Carbon),
+            PatientPosition::Hfs,
+            Some(1e7),
+        )
+        .unwrap();
         assert!((b[0].spots[0].weight - 1e7).abs() < 1e-3);
     }
 }

@@ -13,13 +13,12 @@ use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
 use ferrodose_optimise::{objective_voxels, optimise, uniform_start, Objective};
 use ferrodose_pencil::{
     distinct_energies, influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine,
-    PlacementSettings, Quantity, RbeModel, Spot,
+    PlacementSettings, Quantity, RbeModel, Spot, SAME_ENERGY_MEV_U,
 };
 use ferrodose_photon::PhotonEngine;
 use ferrodose_physics::{Ion, Material, RangeTable};
 use ferrodose_plan::{
-    machine_energy_range, Device, Isocentre, Modality, ObjectiveDef, ObjectiveKind, PlanFile,
-    Prescription,
+    Device, IonMachine, Isocentre, Modality, ObjectiveDef, ObjectiveKind, PlanFile, Prescription,
 };
 use ferrodose_rtio::{
     write_metaimage, write_rt_dose, CtSeries, DoseSummation, DoseType, RtDose, RtPlanBeams, Study,
@@ -40,8 +39,51 @@ pub struct Args {
 
 /// Below this relative stopping power a voxel is air and gets no reported dose.
 const AIR_RSP: f32 = 0.05;
-/// Relative energy spread σ_E/E of the generic nozzle's beams.
-pub(super) const MACHINE_ENERGY_SPREAD: f64 = 0.008;
+/// An ion beam of the plan file before its spots are split into energy layers.
+struct PlanBeam {
+    geometry: BeamGeometry,
+    /// The beam's own spot σ in air (mm), overriding the machine's.
+    sigma_air_mm: Option<f64>,
+    virtual_source_mm: Option<f64>,
+    spots: Vec<Spot>,
+}
+
+impl PlanBeam {
+    /// One `BeamSpots` per energy layer, each with its spot σ in air: the
+    /// beam's own, or the machine's at the layer's energy.
+    fn layers(self, machine: &IonMachine) -> Vec<BeamSpots> {
+        let mut layers: Vec<BeamSpots> = Vec::new();
+        for spot in self.spots {
+            match layers
+                .iter_mut()
+                .find(|l| (l.spots[0].energy_mev_u - spot.energy_mev_u).abs() < SAME_ENERGY_MEV_U)
+            {
+                Some(layer) => layer.spots.push(spot),
+                None => layers.push(BeamSpots {
+                    geometry: self.geometry,
+                    sigma_air_mm: self
+                        .sigma_air_mm
+                        .unwrap_or_else(|| machine.sigma_air_mm(spot.energy_mev_u)),
+                    virtual_source_mm: self.virtual_source_mm,
+                    spots: vec![spot],
+                }),
+            }
+        }
+        layers
+    }
+}
+
+/// The machine of ion plan `index`: its machine file (relative to `base_dir`)
+/// or the modality's generic nozzle, checked against the plan's spots.
+fn ion_machine(file: &PlanFile, index: usize, base_dir: &Path) -> Result<IonMachine, super::Error> {
+    let plan = &file.plans[index];
+    let machine = match &plan.machine {
+        Some(path) => IonMachine::load(&base_dir.join(path))?,
+        None => IonMachine::generic(plan.modality).ok_or("not an ion modality")?,
+    };
+    file.check_machine(index, &machine, "plan file")?;
+    Ok(machine)
+}
 
 /// Optimises the spot weights of `beams` so that the target receives `goal_gy`
 /// RBE-weighted dose per fraction (Gy(RBE), with each depth's RBE):
@@ -434,7 +476,7 @@ pub fn run_plan_file(
     // Every plan is computed before anything is written, so a failing plan
     // leaves no partial output behind.
     let mut results = Vec::new();
-    for plan in &file.plans {
+    for (plan_index, plan) in file.plans.iter().enumerate() {
         let started = std::time::Instant::now();
         let rt_plan = plan
             .rtplan
@@ -520,11 +562,12 @@ pub fn run_plan_file(
                 Modality::Proton => &proton_ranges,
                 _ => &carbon_ranges,
             };
+            let machine = ion_machine(file, plan_index, base_dir)?;
             let from_rt_plan = match rt_plan.as_ref().map(|r| &r.beams) {
                 Some(RtPlanBeams::Ion { beams, .. }) => Some(
                     rt_plan::ion_beams(
                         beams,
-                        plan.modality,
+                        &machine,
                         case.ct.info.patient_position,
                         plan.particles_per_mu,
                     )
@@ -532,7 +575,7 @@ pub fn run_plan_file(
                 ),
                 _ => None,
             };
-            let native = plan.beams.iter().map(|b| BeamSpots {
+            let native = plan.beams.iter().map(|b| PlanBeam {
                 geometry: BeamGeometry {
                     gantry_deg: b.gantry_deg,
                     couch_deg: b.couch_deg,
@@ -545,7 +588,7 @@ pub fn run_plan_file(
                     patient_position: case.ct.info.patient_position,
                 },
                 sigma_air_mm: b.sigma_air_mm,
-                virtual_source_mm: b.virtual_source_mm,
+                virtual_source_mm: b.virtual_source_mm.or(machine.virtual_source_mm),
                 spots: b
                     .spots
                     .iter()
@@ -558,22 +601,24 @@ pub fn run_plan_file(
                     .collect(),
             });
             let automatic = from_rt_plan.is_none() && plan.beams.iter().all(|b| b.spots.is_empty());
-            let mut beams: Vec<BeamSpots> = from_rt_plan.unwrap_or_else(|| native.collect());
+            let mut native: Vec<PlanBeam> = native.collect();
             // PlanFile::parse guarantees: no listed spots ⇒ a prescription with a target.
             if automatic {
                 let target_mask =
                     target.expect("PlanFile::parse: automatic spots need a prescription");
-                let (lo, hi) = machine_energy_range(plan.modality).expect("ion modality");
-                for beam in &mut beams {
+                let (lo, hi) = machine.energy_range();
+                for beam in &mut native {
+                    // Spot spacing from the beam's spot size, or the machine's smallest.
+                    let sigma = beam.sigma_air_mm.unwrap_or(machine.min_sigma_air_mm());
                     let placed = place_spots(
                         target_mask,
                         &rsp,
                         &beam.geometry,
                         range_table,
-                        (lo, hi),
+                        &|e| machine.deliverable(e),
                         &PlacementSettings {
                             virtual_source_mm: beam.virtual_source_mm,
-                            ..PlacementSettings::for_spot_sigma(beam.sigma_air_mm)
+                            ..PlacementSettings::for_spot_sigma(sigma)
                         },
                     );
                     if placed.dropped_layers > 0 {
@@ -585,15 +630,32 @@ pub fn run_plan_file(
                     beam.spots = placed.spots;
                 }
             }
+            let mut beams: Vec<BeamSpots> = match from_rt_plan {
+                Some(layers) => layers,
+                None => native
+                    .into_iter()
+                    .flat_map(|b| b.layers(&machine))
+                    .collect(),
+            };
             let energies = distinct_energies(&beams);
             if energies.is_empty() {
                 return Err(format!("plan '{}': no spot reaches the target", plan.name).into());
             }
-            let base = if plan.modality == Modality::Carbon {
-                IonBaseData::carbon(&energies, MACHINE_ENERGY_SPREAD, 0.1)?
+            let spread = |e: f64| machine.energy_spread(e);
+            let mut base = if plan.modality == Modality::Carbon {
+                IonBaseData::carbon(&energies, spread, 0.1)?
             } else {
-                IonBaseData::protons(&energies, MACHINE_ENERGY_SPREAD, 0.1)?
+                IonBaseData::protons(&energies, spread, 0.1)?
             };
+            if let Some(idds) = &machine.measured_idds {
+                for &e in &energies {
+                    let column = idds.energy_index(e).ok_or_else(|| {
+                        format!("plan '{}': {e} MeV/u has no measured IDD", plan.name)
+                    })?;
+                    base.use_measured_idd(e, &idds.depth_mm, &idds.idd_mev_cm2_g[column])
+                        .map_err(|err| format!("plan '{}': {err}", plan.name))?;
+                }
+            }
             let engine = PencilBeamEngine::new(&base, &rsp);
             if automatic {
                 let prescription = file
@@ -625,7 +687,11 @@ pub fn run_plan_file(
                     rt.label,
                     beams.len()
                 ),
-                None => format!("{} beams, {spots} spots", beams.len()),
+                None => format!(
+                    "{} beams ({}), {spots} spots",
+                    plan.beams.len(),
+                    machine.name
+                ),
             };
             (doses, delivery, rbe_note, automatic)
         };
@@ -776,4 +842,45 @@ pub fn run_plan_file(
     )?;
     println!("report: {}", out.join("report.html").display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Spots split into one `BeamSpots` per energy, each with the machine's σ
+    /// at its energy (linear between 7 mm at 100 MeV and 5 mm at 200 MeV),
+    /// unless the beam sets its own.
+    #[test]
+    fn beams_split_into_layers_with_the_machine_spot_size() {
+        let machine = IonMachine::parse(
+            "name = \"m\"\nparticle = \"proton\"\nenergy = [100.0, 200.0]\nsigma_air_mm = [7.0, 5.0]\nenergy_spread_pct = [0.8, 0.8]",
+            "m.toml",
+        )
+        .unwrap();
+        let spot = |energy_mev_u: f64| Spot {
+            energy_mev_u,
+            x_mm: 0.0,
+            y_mm: 0.0,
+            weight: 1.0,
+        };
+        let beam = |sigma_air_mm: Option<f64>| PlanBeam {
+            geometry: BeamGeometry::coplanar(0.0, Point3::origin(), Default::default()),
+            sigma_air_mm,
+            virtual_source_mm: None,
+            spots: vec![spot(150.0), spot(120.0), spot(150.001)],
+        };
+        let layers = beam(None).layers(&machine);
+        let summary: Vec<(usize, f64)> = layers
+            .iter()
+            .map(|l| (l.spots.len(), l.sigma_air_mm))
+            .collect();
+        assert_eq!(summary.len(), 2);
+        assert_eq!(summary[0].0, 2);
+        assert!((summary[0].1 - 6.0).abs() < 1e-9 && (summary[1].1 - 6.6).abs() < 1e-9);
+        assert!(beam(Some(3.0))
+            .layers(&machine)
+            .iter()
+            .all(|l| l.sigma_air_mm == 3.0));
+    }
 }

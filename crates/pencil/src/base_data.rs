@@ -7,6 +7,7 @@
 //! grid in mm. Weighted IDDs go through the same kernel as the dose, so that
 //! dose-averaged quantities of a plan are ratios of two kernel runs.
 
+use crate::engine::SAME_ENERGY_MEV_U;
 use ferrodose_physics::carbon_depth_dose::CarbonTables;
 use ferrodose_physics::depth_dose::DepthDose;
 use ferrodose_physics::radiobiology::{CarbonClinicalRbe, Mkm};
@@ -62,8 +63,6 @@ pub struct IonBaseData {
     pub sigma_mcs_mm: Vec<f32>,
     /// CSDA range of each energy (mm of water).
     pub csda_mm: Vec<f64>,
-    /// Distal 80 % depth of each IDD (mm of water).
-    pub r80_mm: Vec<f64>,
 }
 
 /// Constant proton RBE (the clinical standard).
@@ -71,11 +70,11 @@ pub const PROTON_RBE: f64 = 1.1;
 
 impl IonBaseData {
     /// Tables for protons in water (I = 78 eV, ICRU 90) at `energies_mev`, with
-    /// relative energy spread `energy_spread` (σ_E/E) and WED step
-    /// `depth_step_mm`; constant RBE 1.1.
+    /// the machine's relative energy spread σ_E/E at each energy
+    /// (`energy_spread`) and WED step `depth_step_mm`; constant RBE 1.1.
     pub fn protons(
         energies_mev: &[f64],
-        energy_spread: f64,
+        energy_spread: impl Fn(f64) -> f64 + Sync,
         depth_step_mm: f64,
     ) -> Result<Self, PhysicsError> {
         let table = RangeTable::new(
@@ -84,7 +83,7 @@ impl IonBaseData {
             table_max_energy(energies_mev),
         )?;
         let curves = curves(energies_mev, |e| {
-            DepthDose::proton(&table, e, energy_spread, depth_step_mm / 10.0)
+            DepthDose::proton(&table, e, energy_spread(e), depth_step_mm / 10.0)
         })?;
         let rbe = RbeModel::Constant(PROTON_RBE);
         Ok(Self::from_curves(
@@ -97,15 +96,16 @@ impl IonBaseData {
     }
 
     /// Tables for ¹²C in water (I = 78 eV) at `energies_mev_u`, primaries and
-    /// fragments, with the NIRS clinical RBE from the MKM (HSG).
+    /// fragments, with the NIRS clinical RBE from the MKM (HSG); energy spread
+    /// as for `protons`.
     pub fn carbon(
         energies_mev_u: &[f64],
-        energy_spread: f64,
+        energy_spread: impl Fn(f64) -> f64 + Sync,
         depth_step_mm: f64,
     ) -> Result<Self, PhysicsError> {
         let tables = CarbonTables::new(78.0, table_max_energy(energies_mev_u))?;
         let curves = curves(energies_mev_u, |e| {
-            DepthDose::carbon(&tables, e, energy_spread, depth_step_mm / 10.0)
+            DepthDose::carbon(&tables, e, energy_spread(e), depth_step_mm / 10.0)
         })?;
         let rbe = RbeModel::CarbonClinical(CarbonClinicalRbe::nirs());
         Ok(Self::from_curves(
@@ -179,8 +179,56 @@ impl IonBaseData {
             idd_let,
             sigma_mcs_mm: sigma,
             csda_mm: curves.iter().map(|c| c.csda_g_cm2 * 10.0).collect(),
-            r80_mm: curves.iter().map(|c| c.distal_depth(0.8) * 10.0).collect(),
         }
+    }
+
+    /// Replaces the IDD of `energy_mev_u`'s row by a measured curve
+    /// (`idd_mev_cm2_g` per particle at `depth_mm` in water, linear between
+    /// depths, zero beyond the last, the first value before the first). The
+    /// LETd, the RBE and the MKM α at each depth stay the model's (the
+    /// weighted rows are rescaled by measured/generated IDD); where the model's
+    /// IDD is zero they take the model's last value. σ_MCS stays the model's.
+    /// A curve with more than 0.1 % of its peak beyond the depth the model's
+    /// tables reach is refused.
+    pub fn use_measured_idd(
+        &mut self,
+        energy_mev_u: f64,
+        depth_mm: &[f64],
+        idd_mev_cm2_g: &[f64],
+    ) -> Result<(), String> {
+        let row = self.row(energy_mev_u)?;
+        let n = self.n_depth;
+        // Dose beyond the tables' depth (more than 0.1 % of the peak) would be
+        // cut off: refuse it.
+        let table_end_mm = (n - 1) as f64 * self.depth_step_mm;
+        let peak = idd_mev_cm2_g.iter().copied().fold(0.0, f64::max);
+        if let Some(z) = depth_mm
+            .iter()
+            .zip(idd_mev_cm2_g)
+            .find(|(z, d)| **z > table_end_mm && **d > 1e-3 * peak)
+            .map(|(z, _)| z)
+        {
+            return Err(format!(
+                "the measured IDD of {energy_mev_u} MeV/u has dose at {z} mm, beyond the {table_end_mm:.1} mm its model reaches: is the energy right?"
+            ));
+        }
+        let (mut let_kev_um, mut rbe, mut alpha) = (0.0f32, 0.0f32, 0.0f32);
+        for i in 0..n {
+            let k = row * n + i;
+            let z = i as f64 * self.depth_step_mm;
+            let measured = interpolate_or_zero(depth_mm, idd_mev_cm2_g, z) as f32;
+            let generated = self.idd[k];
+            if generated > 0.0 {
+                let_kev_um = self.idd_let[k] / generated;
+                rbe = self.idd_rbe[k] / generated;
+                alpha = self.idd_alpha[k] / generated;
+            }
+            self.idd[k] = measured;
+            self.idd_let[k] = measured * let_kev_um;
+            self.idd_rbe[k] = measured * rbe;
+            self.idd_alpha[k] = measured * alpha;
+        }
+        Ok(())
     }
 
     /// The rows of `quantity`.
@@ -206,11 +254,11 @@ impl IonBaseData {
     }
 
     /// Row of the energy closest to `energy_mev_u`, or an error naming the
-    /// tabulated range when it is not within 0.01 MeV/u of a row.
+    /// tabulated range when it is not within `SAME_ENERGY_MEV_U` of a row.
     pub fn row(&self, energy_mev_u: f64) -> Result<usize, String> {
         self.energies_mev_u
             .iter()
-            .position(|e| (e - energy_mev_u).abs() < 0.01)
+            .position(|e| (e - energy_mev_u).abs() < SAME_ENERGY_MEV_U)
             .ok_or_else(|| {
                 format!(
                     "energy {energy_mev_u} MeV/u is not in the base data ({} energies, {:.1}–{:.1} MeV/u)",
@@ -271,6 +319,23 @@ fn mcs_sigma_mm(
         .collect()
 }
 
+/// `ys` at `x` on ascending `xs`: linear inside, `ys[0]` before, zero after.
+fn interpolate_or_zero(xs: &[f64], ys: &[f64], x: f64) -> f64 {
+    let k = xs.partition_point(|v| *v <= x);
+    if k == 0 {
+        ys[0]
+    } else if k == xs.len() {
+        if x == xs[k - 1] {
+            ys[k - 1]
+        } else {
+            0.0
+        }
+    } else {
+        let t = (x - xs[k - 1]) / (xs[k] - xs[k - 1]);
+        ys[k - 1] + t * (ys[k] - ys[k - 1])
+    }
+}
+
 /// Upper end of the range tables: 5 % above the highest energy in use.
 fn table_max_energy(energies: &[f64]) -> f64 {
     (energies.iter().copied().fold(0.0, f64::max) * 1.05).clamp(10.0, 1000.0)
@@ -282,4 +347,64 @@ fn curves(
     curve: impl Fn(f64) -> Result<DepthDose, PhysicsError> + Sync,
 ) -> Result<Vec<DepthDose>, PhysicsError> {
     energies.par_iter().map(|&e| curve(e)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Depth (mm) where `row` falls to 80 % of its maximum beyond the peak.
+    fn r80_mm(base: &IonBaseData, row: usize) -> f64 {
+        let idd = &base.idd[row * base.n_depth..][..base.n_depth];
+        let (peak, max) =
+            idd.iter()
+                .enumerate()
+                .fold((0, 0.0f32), |b, (i, &v)| if v > b.1 { (i, v) } else { b });
+        let i = peak + idd[peak..].iter().position(|v| *v < 0.8 * max).unwrap();
+        let t = (idd[i - 1] - 0.8 * max) / (idd[i - 1] - idd[i]);
+        (i as f64 - 1.0 + f64::from(t)) * base.depth_step_mm
+    }
+
+    /// A "measured" 150 MeV curve that is the model's own shifted 3 mm deeper
+    /// (sampled every 0.5 mm) moves R80 by 3 mm (within 0.05 mm) and keeps
+    /// the model's constant RBE and its LETd at each depth; a curve with dose
+    /// beyond the tables is refused.
+    #[test]
+    fn measured_idds_replace_the_generated_ones() {
+        let mut base = IonBaseData::protons(&[150.0], |_| 0.008, 0.1).unwrap();
+        let model = base.clone();
+        let n = base.n_depth;
+        let depth_mm: Vec<f64> = (0..)
+            .map(|k| f64::from(k) * 0.5)
+            .take_while(|z| *z < 180.0)
+            .collect();
+        let shifted: Vec<f64> = depth_mm
+            .iter()
+            .map(|z| {
+                let x = ((z - 3.0).max(0.0) / base.depth_step_mm) as usize;
+                f64::from(model.idd.get(x).copied().unwrap_or(0.0))
+            })
+            .collect();
+        base.use_measured_idd(150.0, &depth_mm, &shifted).unwrap();
+        let shift = r80_mm(&base, 0) - r80_mm(&model, 0);
+        assert!((shift - 3.0).abs() < 0.05, "{shift}");
+        for i in (0..n).step_by(50).filter(|i| base.idd[*i] > 0.0) {
+            assert!((base.idd_rbe[i] / base.idd[i] - 1.1).abs() < 1e-5);
+            if model.idd[i] > 0.0 {
+                let (got, want) = (
+                    base.idd_let[i] / base.idd[i],
+                    model.idd_let[i] / model.idd[i],
+                );
+                assert!((got / want - 1.0).abs() < 1e-5, "{got} vs {want}");
+            }
+        }
+        let mut too_long = depth_mm.clone();
+        too_long.push(n as f64 * base.depth_step_mm + 50.0);
+        let mut values = shifted.clone();
+        values.push(10.0);
+        let e = base
+            .use_measured_idd(150.0, &too_long, &values)
+            .unwrap_err();
+        assert!(e.contains("beyond"), "{e}");
+    }
 }

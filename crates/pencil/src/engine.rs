@@ -18,7 +18,8 @@ pub struct Spot {
     pub weight: f64,
 }
 
-/// The spots of one beam.
+/// Spots that share a beam geometry and a spot size in air: a beam, or one
+/// energy layer of it.
 #[derive(Debug, Clone)]
 pub struct BeamSpots {
     pub geometry: BeamGeometry,
@@ -43,15 +44,19 @@ pub enum PencilError {
     Gpu(#[from] GpuError),
 }
 
+/// Spot energies closer than this (MeV/u) are one energy: one base-data row,
+/// one energy layer.
+pub const SAME_ENERGY_MEV_U: f64 = 0.01;
+
 /// The distinct spot energies (MeV/u) of `beams`, ascending; energies within
-/// 0.01 MeV/u of each other count as one (one base-data row each).
+/// `SAME_ENERGY_MEV_U` of each other count as one (one base-data row each).
 pub fn distinct_energies(beams: &[BeamSpots]) -> Vec<f64> {
     let mut energies: Vec<f64> = beams
         .iter()
         .flat_map(|b| b.spots.iter().map(|s| s.energy_mev_u))
         .collect();
     energies.sort_by(f64::total_cmp);
-    energies.dedup_by(|a, b| (*a - *b).abs() < 0.01);
+    energies.dedup_by(|a, b| (*a - *b).abs() < SAME_ENERGY_MEV_U);
     energies
 }
 

@@ -16,6 +16,6 @@ pub mod influence;
 pub mod placement;
 
 pub use base_data::{IonBaseData, Quantity, RbeModel, PROTON_RBE};
-pub use engine::{distinct_energies, BeamSpots, PencilBeamEngine, Spot};
+pub use engine::{distinct_energies, BeamSpots, PencilBeamEngine, Spot, SAME_ENERGY_MEV_U};
 pub use influence::influence_matrix;
 pub use placement::{place_spots, Placement, PlacementSettings};

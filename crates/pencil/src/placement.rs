@@ -53,14 +53,16 @@ pub struct Placement {
 }
 
 /// Places spots for one beam on `target` through the RSP volume; `table` maps
-/// WED to energy (CSDA range at the layer depth) and `energy_range` is the
-/// machine's (MeV/u).
+/// WED to energy (CSDA range at the layer depth, rounded to 0.01 MeV/u) and
+/// `deliverable` maps that energy to the one the machine delivers (MeV/u), or
+/// `None` outside its range. Layers that come out at the energy of the layer
+/// before are skipped.
 pub fn place_spots(
     target: &Mask,
     rsp: &Volume<f32>,
     geometry: &BeamGeometry,
     table: &RangeTable,
-    energy_range: (f64, f64),
+    deliverable: &dyn Fn(f64) -> Option<f64>,
     s: &PlacementSettings,
 ) -> Placement {
     let frame = geometry.frame();
@@ -128,13 +130,16 @@ pub fn place_spots(
     let mut energies = Vec::new();
     let mut spots = Vec::new();
     for &w in &layers {
-        let energy = match table.energy_for_range(w / 10.0) {
-            Ok(e) if e >= energy_range.0 && e <= energy_range.1 => (e * 100.0).round() / 100.0,
-            _ => {
-                dropped += 1;
-                continue;
-            }
+        let wanted = table
+            .energy_for_range(w / 10.0)
+            .map(|e| (e * 100.0).round() / 100.0);
+        let Some(energy) = wanted.ok().and_then(deliverable) else {
+            dropped += 1;
+            continue;
         };
+        if energies.last() == Some(&energy) {
+            continue;
+        }
         energies.push(energy);
         for &(x, y, w0, w1) in &rays {
             if w >= w0 && w <= w1 {

@@ -38,13 +38,13 @@ fn setup(carbon: bool) -> (Volume<f32>, Mask, BeamSpots, IonBaseData) {
         &rsp,
         &geometry,
         &table,
-        machine,
+        &|e| (machine.0..=machine.1).contains(&e).then_some(e),
         &PlacementSettings::for_spot_sigma(4.0),
     );
     let base = if carbon {
-        IonBaseData::carbon(&placed.energies_mev_u, 0.008, 0.1).unwrap()
+        IonBaseData::carbon(&placed.energies_mev_u, |_| 0.008, 0.1).unwrap()
     } else {
-        IonBaseData::protons(&placed.energies_mev_u, 0.008, 0.1).unwrap()
+        IonBaseData::protons(&placed.energies_mev_u, |_| 0.008, 0.1).unwrap()
     };
     (
         rsp,

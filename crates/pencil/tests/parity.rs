@@ -10,13 +10,13 @@ use ferrodose_pencil::{BeamSpots, IonBaseData, PencilBeamEngine, Quantity, Spot}
 #[test]
 fn liver_two_proton_beams_gpu_matches_cpu() {
     let energies = [110.0, 130.0, 150.0];
-    liver_two_beams(&IonBaseData::protons(&energies, 0.008, 0.5).unwrap());
+    liver_two_beams(&IonBaseData::protons(&energies, |_| 0.008, 0.5).unwrap());
 }
 
 #[test]
 fn liver_two_carbon_beams_gpu_matches_cpu() {
     let energies = [200.0, 230.0, 260.0];
-    liver_two_beams(&IonBaseData::carbon(&energies, 0.008, 0.5).unwrap());
+    liver_two_beams(&IonBaseData::carbon(&energies, |_| 0.008, 0.5).unwrap());
 }
 
 fn liver_two_beams(base: &IonBaseData) {

@@ -18,6 +18,11 @@ fn rsp_of(hu: &Volume<f32>) -> Volume<f32> {
     Volume::from_vec(hu.grid().clone(), data)
 }
 
+/// A machine delivering every energy from `lo` to `hi` (MeV/u).
+fn within(lo: f64, hi: f64) -> impl Fn(f64) -> Option<f64> {
+    move |e| (lo..=hi).contains(&e).then_some(e)
+}
+
 fn geometry(gantry: f64, iso: Point3<f64>) -> BeamGeometry {
     BeamGeometry::coplanar(gantry, iso, PatientPosition::Hfs)
 }
@@ -37,7 +42,7 @@ fn liver_spots_cover_the_ptv() {
     let settings = PlacementSettings::for_spot_sigma(4.0);
     for gantry in [270.0, 180.0] {
         let geo = geometry(gantry, ptv.centroid_mm().unwrap());
-        let placed = place_spots(ptv, &rsp, &geo, &table, (70.0, 230.0), &settings);
+        let placed = place_spots(ptv, &rsp, &geo, &table, &within(70.0, 230.0), &settings);
         assert!(!placed.spots.is_empty());
         assert_eq!(placed.dropped_layers, 0);
         assert!(placed
@@ -140,7 +145,7 @@ fn tg119_three_beam_spot_count() {
                 &rsp,
                 &geometry(g, iso),
                 &table,
-                (70.0, 230.0),
+                &within(70.0, 230.0),
                 &settings,
             )
             .spots

@@ -111,13 +111,13 @@ fn assert_r80_at_csda_range(base: &IonBaseData) {
 /// crate's CSDA range, 70–230 MeV.
 #[test]
 fn single_spot_r80_in_water() {
-    assert_r80_at_csda_range(&IonBaseData::protons(&[70.0, 150.0, 230.0], 0.0, 0.1).unwrap());
+    assert_r80_at_csda_range(&IonBaseData::protons(&[70.0, 150.0, 230.0], |_| 0.0, 0.1).unwrap());
 }
 
 /// The same for ¹²C spots, 120–400 MeV/u (fragment tail included).
 #[test]
 fn carbon_spot_r80_in_water() {
-    assert_r80_at_csda_range(&IonBaseData::carbon(&[120.0, 290.0, 400.0], 0.0, 0.1).unwrap());
+    assert_r80_at_csda_range(&IonBaseData::carbon(&[120.0, 290.0, 400.0], |_| 0.0, 0.1).unwrap());
 }
 
 /// Issue 4: the lateral σ at mid-range in water within 5 % of the
@@ -125,7 +125,7 @@ fn carbon_spot_r80_in_water() {
 #[test]
 fn lateral_sigma_at_mid_range() {
     let e = 150.0;
-    let base = IonBaseData::protons(&[e], 0.0, 0.1).unwrap();
+    let base = IonBaseData::protons(&[e], |_| 0.0, 0.1).unwrap();
     let rsp = water_rsp();
     let mid = base.csda_mm[0] / 2.0;
     let dose = plane_dose(&base, &rsp, e, mid);
@@ -155,7 +155,7 @@ fn lateral_sigma_at_mid_range() {
 #[test]
 fn range_shift_behind_bone_slab() {
     let e = 150.0;
-    let base = IonBaseData::protons(&[e], 0.0, 0.1).unwrap();
+    let base = IonBaseData::protons(&[e], |_| 0.0, 0.1).unwrap();
     let phantom = ferrodose_phantom::Phantom::builtin("slab")
         .unwrap()
         .build()
@@ -208,7 +208,7 @@ fn range_shift_behind_bone_slab() {
 #[test]
 fn integrated_dose_matches_idd() {
     let e = 150.0;
-    let base = IonBaseData::protons(&[e], 0.0, 0.1).unwrap();
+    let base = IonBaseData::protons(&[e], |_| 0.0, 0.1).unwrap();
     let rsp = water_rsp();
     let depth = 50.0;
     let dose = plane_dose(&base, &rsp, e, depth);
@@ -228,7 +228,7 @@ fn integrated_dose_matches_idd() {
 /// parallel spot stays at 20 mm.
 #[test]
 fn diverging_spot_moves_outward_with_depth() {
-    let base = IonBaseData::protons(&[150.0], 0.0, 0.1).unwrap();
+    let base = IonBaseData::protons(&[150.0], |_| 0.0, 0.1).unwrap();
     let rsp = water_rsp();
     let grid = Grid::axial(
         [101, 1, 61],

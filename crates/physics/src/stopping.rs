@@ -225,3 +225,32 @@ mod tests {
         }
     }
 }
+#[cfg(test)]
+mod scratch {
+    use super::*;
+    #[test]
+    fn scratch_low() {
+        let w = Material::water(75.0);
+        for (e, p) in [
+            (1.0, 260.8),
+            (1.5, 195.7),
+            (2.0, 158.6),
+            (3.0, 117.2),
+            (4.0, 94.04),
+            (5.0, 79.11),
+            (6.0, 68.58),
+            (7.0, 60.71),
+            (8.0, 54.60),
+            (10.0, 45.67),
+        ] {
+            let s = bethe(&Ion::proton(), e, &w);
+            let (g, b2) = Ion::proton().gamma_beta2(e);
+            let eta = (b2 * g * g).sqrt();
+            eprintln!(
+                "{e} {s:.2} {p} {:+.2}% eta {eta:.3} C/Z {:.4}",
+                100.0 * (s / p - 1.0),
+                shell_correction(75.0, eta) / w.shell_z
+            );
+        }
+    }
+}

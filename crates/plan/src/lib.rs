@@ -6,6 +6,9 @@
 //! energies inside the machine's range. What needs the CT (structure names, a
 //! plan that misses the CT) is checked by the runner.
 
+mod machine;
+
+pub use machine::IonMachine;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -166,6 +169,9 @@ pub struct Plan {
     /// Photon fluence optimisation (beamlets, then leaf sequencing) instead of
     /// optimising the MU of conformal apertures.
     pub fluence: Option<FluenceDef>,
+    /// Ion plans: the machine file (path relative to the plan file); absent,
+    /// the built-in generic nozzle of the modality (`IonMachine::generic`).
+    pub machine: Option<PathBuf>,
 }
 
 /// Beamlet fluence optimisation of a photon plan.
@@ -236,18 +242,14 @@ pub struct Beam {
     #[serde(default)]
     pub collimator_deg: f64,
     pub isocentre: Isocentre,
-    /// Spot σ in air at the patient (mm).
-    #[serde(default = "default_sigma_air")]
-    pub sigma_air_mm: f64,
+    /// Spot σ in air at the patient (mm) for every spot of the beam; absent,
+    /// the machine's σ at each spot's energy.
+    pub sigma_air_mm: Option<f64>,
     /// Virtual source-to-axis distance (mm); spot rays diverge from it.
-    /// Absent: rays parallel to the beam axis.
+    /// Absent: the machine's (parallel rays when the machine has none).
     pub virtual_source_mm: Option<f64>,
     #[serde(rename = "spot", default)]
     pub spots: Vec<SpotDef>,
-}
-
-fn default_sigma_air() -> f64 {
-    4.0
 }
 
 /// One spot, listed explicitly.
@@ -263,16 +265,40 @@ pub struct SpotDef {
     pub weight: f64,
 }
 
-/// Energy range of the generic scanning nozzle (MeV or MeV/u).
-pub fn machine_energy_range(m: Modality) -> Option<(f64, f64)> {
-    match m {
-        Modality::Proton => Some((70.0, 230.0)),
-        Modality::Carbon => Some((85.0, 430.0)),
-        Modality::Photon => None,
-    }
-}
-
 impl PlanFile {
+    /// Checks plan `index` against the machine that delivers it: the
+    /// particle, and every listed spot's energy within the machine's range.
+    pub fn check_machine(
+        &self,
+        index: usize,
+        machine: &IonMachine,
+        source_name: &str,
+    ) -> Result<(), PlanError> {
+        let plan = &self.plans[index];
+        let bad = |key: String, problem: String| PlanError::Value {
+            source_name: source_name.to_owned(),
+            key: format!("plan[{index}] '{}'{key}", plan.name),
+            problem,
+        };
+        if machine.particle != plan.modality {
+            return Err(bad(
+                ".machine".into(),
+                format!(
+                    "'{}' delivers {:?}, the plan is {:?}",
+                    machine.name, machine.particle, plan.modality
+                ),
+            ));
+        }
+        for (bi, beam) in plan.beams.iter().enumerate() {
+            for (si, s) in beam.spots.iter().enumerate() {
+                if let Some(problem) = machine.refusal(s.energy) {
+                    return Err(bad(format!(".beam[{bi}].spot[{si}].energy"), problem));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Photon plans: no listed spots, a prescription target (apertures conform
     /// to it), sensible arc spacings and margins.
     fn check_photon_plan(
@@ -283,6 +309,7 @@ impl PlanFile {
         if plan.beams.iter().any(|b| !b.spots.is_empty()) {
             return Err((key(".beam.spot"), "photon beams take no spots".into()));
         }
+
         if self.prescription.is_none() {
             return Err((
                 key(""),
@@ -443,6 +470,13 @@ impl PlanFile {
                     ));
                 }
             }
+            if plan.modality == Modality::Photon && plan.machine.is_some() {
+                return Err(bad(
+                    key(".machine"),
+                    "machine files describe ion nozzles; photon plans use the generic 6 MV machine"
+                        .into(),
+                ));
+            }
             if plan.rtplan.is_some() {
                 if !(plan.beams.is_empty() && plan.arcs.is_empty() && plan.fluence.is_none()) {
                     return Err(bad(
@@ -512,11 +546,13 @@ impl PlanFile {
                         ));
                     }
                 }
-                if !(beam.sigma_air_mm > 0.0 && beam.sigma_air_mm < 30.0) {
-                    return Err(bad(
-                        bkey(".sigma_air_mm"),
-                        format!("{} mm is outside 0–30 mm", beam.sigma_air_mm),
-                    ));
+                if let Some(sigma) = beam.sigma_air_mm {
+                    if !(sigma > 0.0 && sigma < 30.0) {
+                        return Err(bad(
+                            bkey(".sigma_air_mm"),
+                            format!("{sigma} mm is outside 0–30 mm"),
+                        ));
+                    }
                 }
                 if let Some(sad) = beam.virtual_source_mm {
                     if !(sad >= 500.0 && sad.is_finite()) {
@@ -526,17 +562,8 @@ impl PlanFile {
                         ));
                     }
                 }
-                let range = machine_energy_range(plan.modality);
                 for (si, s) in beam.spots.iter().enumerate() {
                     let skey = bkey(&format!(".spot[{si}]"));
-                    if let Some((lo, hi)) = range {
-                        if !(s.energy >= lo && s.energy <= hi) {
-                            return Err(bad(
-                                format!("{skey}.energy"),
-                                format!("{} is outside the machine's {lo}–{hi} range", s.energy),
-                            ));
-                        }
-                    }
                     if !(s.weight >= 0.0 && s.weight.is_finite()) {
                         return Err(bad(
                             format!("{skey}.weight"),
@@ -546,6 +573,12 @@ impl PlanFile {
                     if !(s.x_mm.is_finite() && s.y_mm.is_finite()) {
                         return Err(bad(skey, "x_mm and y_mm must be finite".into()));
                     }
+                }
+            }
+            // A machine file is checked when the runner loads it.
+            if plan.machine.is_none() {
+                if let Some(generic) = IonMachine::generic(plan.modality) {
+                    self.check_machine(pi, &generic, source_name)?;
                 }
             }
         }
@@ -591,7 +624,7 @@ weight = 1e9
         assert_eq!(f.dose.device, Device::Cpu);
         assert_eq!(f.plans[0].beams[0].spots.len(), 1);
         assert_eq!(f.plans[0].beams[0].isocentre, Isocentre::Point([0.0; 3]));
-        assert_eq!(f.plans[0].beams[0].sigma_air_mm, 4.0);
+        assert_eq!(f.plans[0].beams[0].sigma_air_mm, None);
     }
 
     #[test]
@@ -659,5 +692,48 @@ weight = 1e9
         );
         let k = e(&plan("particles_per_mu = 1e8"));
         assert!(k.contains(".particles_per_mu"), "{k}");
+        let photon = e(&GOOD
+            .replace(
+                "modality = \"proton\"",
+                "modality = \"photon\"\nmachine = \"m.toml\"",
+            )
+            .replace("rtplan", ""));
+        assert!(photon.contains(".machine"), "{photon}");
+    }
+
+    /// A machine file's range replaces the generic one, and its particle
+    /// must be the plan's.
+    #[test]
+    fn spots_are_checked_against_the_plan_machine() {
+        let f = PlanFile::parse(
+            &GOOD.replace("energy = 150.0", "energy = 240.0").replace(
+                "modality = \"proton\"",
+                "modality = \"proton\"\nmachine = \"wide.toml\"",
+            ),
+            "p.toml",
+        )
+        .unwrap();
+        let machine = |particle: &str| {
+            IonMachine::parse(
+                &format!("name = \"wide\"\nparticle = \"{particle}\"\nenergy = [60.0, 245.0]\nsigma_air_mm = [5.0, 3.0]\nenergy_spread_pct = [0.5, 0.5]"),
+                "wide.toml",
+            )
+            .unwrap()
+        };
+        f.check_machine(0, &machine("proton"), "p.toml").unwrap();
+        let carbon = f
+            .check_machine(0, &machine("carbon"), "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(carbon.contains("plan[0] 'proton_1'.machine"), "{carbon}");
+        let narrow = IonMachine::generic(Modality::Proton).unwrap();
+        let e = f
+            .check_machine(0, &narrow, "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("spot[0].energy") && e.contains("generic proton nozzle"),
+            "{e}"
+        );
     }
 }
