@@ -32,6 +32,7 @@ use crate::electron::ElectronRange;
 use crate::material::{Material, WATER_I_ICRU49_EV};
 use crate::photon::{klein_nishina_cm2, PhotonMaterial};
 use crate::photon_spectrum::Spectrum;
+use crate::scattering::sample_gaussian_deflection;
 use crate::PhysicsError;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -288,23 +289,14 @@ fn electron<R: Rng>(
         let pv = t_mid * (t_mid + 2.0 * ELECTRON_MASS_MEV) / (t_mid + ELECTRON_MASS_MEV);
         let x = s_mm / WATER_X0_MM;
         let theta0 = 13.6 / pv * x.sqrt() * (1.0 + 0.038 * x.ln()).max(0.3);
-        let (gx, gy) = gaussian_pair(rng);
-        let theta = (theta0 * gx).hypot(theta0 * gy).min(std::f64::consts::PI);
-        d = rotate(d, theta.cos(), std::f64::consts::TAU * rng.random::<f64>());
+        let (cos_theta, phi) = sample_gaussian_deflection(rng, theta0);
+        d = rotate(d, cos_theta, phi);
         t = t_new;
     }
     if t > 0.0 {
         tally.deposit(&p, t);
     }
     p
-}
-
-/// Two independent standard normal numbers (Box–Muller).
-fn gaussian_pair<R: Rng>(rng: &mut R) -> (f64, f64) {
-    let u: f64 = 1.0 - rng.random::<f64>();
-    let r = (-2.0 * u.ln()).sqrt();
-    let (s, c) = (std::f64::consts::TAU * rng.random::<f64>()).sin_cos();
-    (r * c, r * s)
 }
 
 /// Transports one incident photon and everything it sets in motion.

@@ -4,11 +4,18 @@
 //! θ₀ = (14.1 MeV / pv)·z·√(L/X₀)·[1 + ⅑·log₁₀(L/X₀)] (rad), for a slab of
 //! thickness L, with pv taken at the entrance. Radiation length of water
 //! X₀ = 36.08 cm (= 36.08 g/cm²).
+//!
+//! For Monte Carlo steps, `sample_gaussian_deflection` draws a deflection in
+//! the Gaussian (Rossi–Greisen) form from a step's θ₀ (Highland's for the
+//! step): projected angles θx, θy each N(0, θ₀²), so the polar angle θ of the
+//! space angle has P(θ > a) = exp(−a²/2θ₀²). The single-scattering tail of
+//! Molière's theory (a few % of the particles beyond 2.5 θ₀) is not sampled.
 
 use crate::quadrature::integrate;
 use crate::range::RangeTable;
 use crate::stopping::Ion;
 use crate::PhysicsError;
+use rand::Rng;
 
 /// Radiation length of liquid water (g/cm²).
 pub const WATER_RADIATION_LENGTH_G_CM2: f64 = 36.08;
@@ -48,10 +55,57 @@ pub fn pencil_beam_spread(
     Ok((theta2.sqrt(), sigma2.sqrt()))
 }
 
+/// Two independent standard normal numbers (Box–Muller).
+fn gaussian_pair<R: Rng>(rng: &mut R) -> (f64, f64) {
+    let u: f64 = 1.0 - rng.random::<f64>();
+    let r = (-2.0 * u.ln()).sqrt();
+    let (s, c) = (std::f64::consts::TAU * rng.random::<f64>()).sin_cos();
+    (r * c, r * s)
+}
+
+/// A multiple-scattering deflection for one condensed-history step with
+/// projected-angle width `theta0` (rad), in the Gaussian (Rossi–Greisen)
+/// form: (cos θ, φ) of the polar angle θ = √(θx² + θy²) (capped at π) and a
+/// uniform azimuth φ (rad).
+pub fn sample_gaussian_deflection<R: Rng>(rng: &mut R, theta0: f64) -> (f64, f64) {
+    let (gx, gy) = gaussian_pair(rng);
+    let theta = (theta0 * gx).hypot(theta0 * gy).min(std::f64::consts::PI);
+    (theta.cos(), std::f64::consts::TAU * rng.random::<f64>())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::material::Material;
+    use rand::SeedableRng;
+
+    /// 2·10⁵ deflections with θ₀ = 10 mrad: ⟨θ²⟩ = 2θ₀² within 1 % (the
+    /// statistical σ is 0.22 %), P(θ > 2θ₀) = e⁻² = 0.1353 within 0.005, and
+    /// a uniform azimuth (mean π within 0.5 %).
+    #[test]
+    fn gaussian_deflections_have_the_rossi_greisen_moments() {
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+        let (theta0, n) = (0.01, 200_000);
+        let (mut sum_theta2, mut beyond, mut sum_phi) = (0.0, 0usize, 0.0);
+        for _ in 0..n {
+            let (cos_theta, phi) = sample_gaussian_deflection(&mut rng, theta0);
+            let theta = cos_theta.clamp(-1.0, 1.0).acos();
+            sum_theta2 += theta * theta;
+            beyond += usize::from(theta > 2.0 * theta0);
+            sum_phi += phi;
+        }
+        let n = n as f64;
+        let mean_theta2 = sum_theta2 / n;
+        assert!(
+            (mean_theta2 / (2.0 * theta0 * theta0) - 1.0).abs() < 0.01,
+            "{mean_theta2}"
+        );
+        assert!(
+            (beyond as f64 / n - (-2.0f64).exp()).abs() < 0.005,
+            "{beyond}"
+        );
+        assert!((sum_phi / n / std::f64::consts::PI - 1.0).abs() < 0.005);
+    }
 
     /// Hand evaluation of the formula for a 160 MeV proton through 1 cm of water:
     /// pv = (T² + 2TM)/(T + M) = 325 847/1098.272 = 296.69 MeV, L/X₀ = 0.027716,
