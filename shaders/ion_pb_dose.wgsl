@@ -1,8 +1,9 @@
 // Ion pencil-beam dose: for every voxel, the sum over spots of
-//   weight · IDD(WED) · exp(−r²/2σ²) / (2πσ²),   σ² = σ_air² + σ_MCS(WED)²,
-// where WED is the water-equivalent depth of the voxel's projection on the
-// spot's central ray (from the spot's WED profile) and r the voxel's distance
-// from that ray. IDD in MeV·cm²/g per particle, lengths in mm, dose in Gy.
+//   weight · IDD(WED) · exp(−r²/2σ²) / (2πσ²),   σ² = σ_air² + σ_MCS²,
+// where WED and σ_MCS are read at the voxel's projection on the spot's
+// central ray from the spot's profile (WED, and the multiple-scattering σ
+// from Fermi–Eyges moments along that ray), and r is the voxel's distance
+// from the ray. IDD in MeV·cm²/g per particle, lengths in mm, dose in Gy.
 // CPU twin (specification and test oracle): crates/gpu/src/cpu/ion_pb_dose.rs
 
 struct Params {
@@ -39,9 +40,9 @@ struct Spot {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> spots: array<Spot>;
 @group(0) @binding(2) var<storage, read> idd: array<f32>;
-@group(0) @binding(3) var<storage, read> sigma_mcs: array<f32>;
-@group(0) @binding(4) var<storage, read> profiles: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dose: array<f32>;
+// Per spot, along its ray every profile_step_mm: (WED, σ_MCS), both mm.
+@group(0) @binding(3) var<storage, read> profiles: array<vec2<f32>>;
+@group(0) @binding(4) var<storage, read_write> dose: array<f32>;
 
 const WORKGROUP: u32 = 256u;
 const TWO_PI: f32 = 6.283185307179586;
@@ -53,14 +54,8 @@ fn lerp_idd(base: u32, x: f32) -> f32 {
     return idd[base + i] + f * (idd[base + i + 1u] - idd[base + i]);
 }
 
-fn lerp_sigma(base: u32, x: f32) -> f32 {
-    let i = u32(floor(x));
-    let f = x - f32(i);
-    return sigma_mcs[base + i] + f * (sigma_mcs[base + i + 1u] - sigma_mcs[base + i]);
-}
-
-// WED at fractional sample x of a profile; the last sample beyond its end.
-fn profile_at(offset: u32, len: u32, x: f32) -> f32 {
+// (WED, σ_MCS) at fractional sample x of a profile; the last sample beyond its end.
+fn profile_at(offset: u32, len: u32, x: f32) -> vec2<f32> {
     let last = f32(len - 1u);
     if (x >= last) {
         return profiles[offset + len - 1u];
@@ -96,13 +91,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         if (r2 > spot.origin.w) {
             continue;
         }
-        let wed = profile_at(spot.profile_offset, spot.profile_len, t / params.profile_step_mm);
-        let xd = wed / params.depth_step_mm;
+        let at = profile_at(spot.profile_offset, spot.profile_len, t / params.profile_step_mm);
+        let xd = at.x / params.depth_step_mm;
         if (xd >= depth_last) {
             continue;
         }
         let base = spot.energy * params.n_depth;
-        let sm = lerp_sigma(base, xd);
+        let sm = at.y;
         let s2 = spot.sigma_air_mm * spot.sigma_air_mm + sm * sm;
         if (r2 > params.cutoff_sigmas * params.cutoff_sigmas * s2) {
             continue;

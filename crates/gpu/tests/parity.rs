@@ -94,20 +94,18 @@ fn ion_pb_dose_random_inputs() {
         let idd: Vec<f32> = (0..n_depth * n_energy)
             .map(|_| rng.random_range(0.0..10.0))
             .collect();
-        let sigma_mcs: Vec<f32> = (0..n_depth * n_energy)
-            .map(|_| rng.random_range(0.0..6.0))
-            .collect();
         let mut profiles = Vec::new();
         let cutoff: f32 = rng.random_range(2.0..6.0);
-        let max_mcs = sigma_mcs.iter().fold(0.0f32, |m, v| m.max(*v));
         let spots: Vec<IonPbSpot> = (0..rng.random_range(1..200))
             .map(|_| {
                 let len = rng.random_range(2..400u32);
                 let offset = profiles.len() as u32;
-                let mut w = 0.0f32;
+                let (mut w, mut max_mcs) = (0.0f32, 0.0f32);
                 for _ in 0..len {
                     w += rng.random_range(0.0..2.0);
-                    profiles.push(w);
+                    let sigma_mcs = rng.random_range(0.0..6.0);
+                    max_mcs = max_mcs.max(sigma_mcs);
+                    profiles.push([w, sigma_mcs]);
                 }
                 let d = [
                     rng.random_range(-1.0..1.0f32),
@@ -152,7 +150,6 @@ fn ion_pb_dose_random_inputs() {
             },
             spots,
             idd,
-            sigma_mcs,
             profiles,
         };
         let g = k.dose(&gpu).unwrap();

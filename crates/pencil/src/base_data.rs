@@ -1,17 +1,17 @@
 //! Depth tables per energy for the pencil-beam kernel, generated from
 //! ferrodose's own physics (`ferrodose-physics`): the integrated depth–dose
 //! curve (Bortfeld's model evaluated numerically for protons; primaries plus a
-//! one-generation fragment model for ¹²C), the σ of multiple Coulomb
-//! scattering in water (generalised Highland with Fermi–Eyges moments), and
-//! the IDD weighted by LETd, by the MKM's α and by the RBE, all on one WED
-//! grid in mm. Weighted IDDs go through the same kernel as the dose, so that
+//! one-generation fragment model for ¹²C), the multiple-scattering power in
+//! water (generalised Highland, from which the engine integrates Fermi–Eyges
+//! moments along each spot's ray), and the IDD weighted by LETd, by the MKM's
+//! α and by the RBE, all on one WED grid in mm. Weighted IDDs go through the same kernel as the dose, so that
 //! dose-averaged quantities of a plan are ratios of two kernel runs.
 
 use crate::engine::SAME_ENERGY_MEV_U;
 use ferrodose_physics::carbon_depth_dose::CarbonTables;
 use ferrodose_physics::depth_dose::DepthDose;
 use ferrodose_physics::radiobiology::{CarbonClinicalRbe, Mkm};
-use ferrodose_physics::scattering::{pencil_beam_spread, WATER_RADIATION_LENGTH_G_CM2};
+use ferrodose_physics::scattering::{highland_scattering_power, WATER_RADIATION_LENGTH_G_CM2};
 use ferrodose_physics::{Ion, Material, PhysicsError, RangeTable};
 use rayon::prelude::*;
 
@@ -59,8 +59,9 @@ pub struct IonBaseData {
     pub idd_alpha: Vec<f32>,
     /// IDD × LETd (keV/µm) rows.
     pub idd_let: Vec<f32>,
-    /// σ of multiple Coulomb scattering (mm) rows.
-    pub sigma_mcs_mm: Vec<f32>,
+    /// Scattering power of water without Highland's logarithmic factor
+    /// (rad² per mm of water) rows; zero from 99 % of the CSDA range on.
+    pub scattering_power: Vec<f32>,
     /// CSDA range of each energy (mm of water).
     pub csda_mm: Vec<f64>,
 }
@@ -138,8 +139,8 @@ impl IonBaseData {
             vec![0.0f32; size],
             vec![0.0f32; size],
         );
-        let mut sigma = vec![0.0f32; size];
-        for (row, (curve, &e)) in curves.iter().zip(energies).enumerate() {
+        let mut power = vec![0.0f32; size];
+        for (row, curve) in curves.iter().enumerate() {
             for (i, v) in curve.idd_mev_cm2_g.iter().enumerate() {
                 let n = row * n_depth + i;
                 idd[n] = *v as f32;
@@ -159,11 +160,13 @@ impl IonBaseData {
                 idd_alpha[n] = alpha_dose as f32;
                 idd_rbe[n] = (v * rbe) as f32;
             }
-            for (i, s) in mcs_sigma_mm(&table, e, curve.csda_g_cm2, n_depth, depth_step_mm)
-                .into_iter()
-                .enumerate()
-            {
-                sigma[row * n_depth + i] = s as f32;
+            let r0 = curve.csda_g_cm2;
+            for (i, t) in power[row * n_depth..][..n_depth].iter_mut().enumerate() {
+                let z = i as f64 * depth_step_mm / 10.0;
+                if z < 0.99 * r0 {
+                    *t = (highland_scattering_power(&table, r0, z, WATER_RADIATION_LENGTH_G_CM2)
+                        / 10.0) as f32;
+                }
             }
         }
         Self {
@@ -177,7 +180,7 @@ impl IonBaseData {
             idd_rbe,
             idd_alpha,
             idd_let,
-            sigma_mcs_mm: sigma,
+            scattering_power: power,
             csda_mm: curves.iter().map(|c| c.csda_g_cm2 * 10.0).collect(),
         }
     }
@@ -187,7 +190,8 @@ impl IonBaseData {
     /// depths, zero beyond the last, the first value before the first). The
     /// LETd, the RBE and the MKM α at each depth stay the model's (the
     /// weighted rows are rescaled by measured/generated IDD); where the model's
-    /// IDD is zero they take the model's last value. σ_MCS stays the model's.
+    /// IDD is zero they take the model's last value. The scattering power
+    /// stays the model's.
     /// A curve with more than 0.1 % of its peak beyond the depth the model's
     /// tables reach is refused.
     pub fn use_measured_idd(
@@ -277,46 +281,6 @@ fn alpha_weighted(mkm: &Mkm, curve: &DepthDose, i: usize) -> f64 {
         .iter()
         .map(|c| c.idd_mev_cm2_g[i] * mkm.alpha_per_gy(c.letd_kev_um[i]))
         .sum()
-}
-
-/// σ_MCS (mm) on the table's WED grid: generalised Highland on a 1 mm grid up
-/// to 99 % of the range, interpolated, held constant beyond.
-fn mcs_sigma_mm(
-    table: &RangeTable,
-    energy_mev_u: f64,
-    r0_g_cm2: f64,
-    n_depth: usize,
-    depth_step_mm: f64,
-) -> Vec<f64> {
-    let knots: Vec<(f64, f64)> = (0..)
-        .map(|k| f64::from(k) * 0.1)
-        .take_while(|z| *z < 0.99 * r0_g_cm2)
-        .chain(std::iter::once(0.99 * r0_g_cm2))
-        .map(|z| {
-            let s = if z <= 0.0 {
-                0.0
-            } else {
-                pencil_beam_spread(table, energy_mev_u, z, WATER_RADIATION_LENGTH_G_CM2)
-                    .map(|(_, s)| s)
-                    .unwrap_or(0.0)
-            };
-            (z * 10.0, s * 10.0)
-        })
-        .collect();
-    (0..n_depth)
-        .map(|i| {
-            let z = i as f64 * depth_step_mm;
-            let k = knots.partition_point(|(kz, _)| *kz <= z);
-            if k == 0 {
-                knots[0].1
-            } else if k >= knots.len() {
-                knots[knots.len() - 1].1
-            } else {
-                let ((z0, s0), (z1, s1)) = (knots[k - 1], knots[k]);
-                s0 + (s1 - s0) * (z - z0) / (z1 - z0)
-            }
-        })
-        .collect()
 }
 
 /// `ys` at `x` on ascending `xs`: linear inside, `ys[0]` before, zero after.

@@ -38,7 +38,7 @@ pub fn influence_matrix(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Influe
             let max_wed = row_end_wed[spot.energy as usize];
             let last = profile
                 .iter()
-                .position(|w| *w >= max_wed)
+                .position(|[w, _]| *w >= max_wed)
                 .unwrap_or(len - 1);
             let t_end = f64::from(last as f32 * p.profile_step_mm);
             let reach = f64::from(spot.origin[3]).sqrt();
@@ -77,7 +77,6 @@ pub fn influence_matrix(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Influe
                             p,
                             &unit,
                             &input.idd,
-                            &input.sigma_mcs,
                             &input.profiles,
                             [c.x as f32, c.y as f32, c.z as f32],
                         );

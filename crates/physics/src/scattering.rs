@@ -28,10 +28,34 @@ pub fn highland_theta0(ion: &Ion, e_u: f64, thickness_g_cm2: f64, x0_g_cm2: f64)
     14.1 / ion.pv_mev(e_u) * f64::from(ion.z) * l.sqrt() * (1.0 + l.log10() / 9.0)
 }
 
+/// Scattering power of the generalised Highland form without its logarithmic
+/// factor, (14.1 MeV·z_ion)² / (pv² X₀) (rad² per g/cm²), of `table`'s ion
+/// entering water at `e_u` MeV/u, at `depth_g_cm2` (pv from the residual
+/// range; below the CSDA range `r0_g_cm2`).
+pub fn highland_scattering_power(
+    table: &RangeTable,
+    r0_g_cm2: f64,
+    depth_g_cm2: f64,
+    x0_g_cm2: f64,
+) -> f64 {
+    let ion = table.ion;
+    let pv = ion.pv_mev(table.energy_at_residual_range(r0_g_cm2 - depth_g_cm2));
+    (14.1 * f64::from(ion.z) / pv).powi(2) / x0_g_cm2
+}
+
+/// Highland's logarithmic factor [1 + ⅑ log₁₀(z/X₀)]² for a total thickness
+/// `depth_g_cm2` (0 at zero depth).
+pub fn highland_log_factor(depth_g_cm2: f64, x0_g_cm2: f64) -> f64 {
+    if depth_g_cm2 <= 0.0 {
+        return 0.0;
+    }
+    (1.0 + (depth_g_cm2 / x0_g_cm2).log10() / 9.0).powi(2)
+}
+
 /// Angular and lateral spread of a pencil beam after `depth_g_cm2` of water
 /// (generalised Highland, Gottschalk et al. 1993, with Fermi–Eyges moments):
-/// θ₀² = F² ∫₀ᶻ dz′/(pv(z′)² X₀) and σ_y² = F² ∫₀ᶻ (z − z′)²/(pv(z′)² X₀) dz′,
-/// F = 14.1 MeV·z_ion·[1 + ⅑ log₁₀(z/X₀)], pv from the residual range.
+/// θ₀² = F ∫₀ᶻ T(z′) dz′ and σ_y² = F ∫₀ᶻ (z − z′)² T(z′) dz′, with
+/// T = `highland_scattering_power` and F = `highland_log_factor` at z.
 /// Returns (θ₀ in rad, σ_y in g/cm², i.e. cm of water). `depth_g_cm2` must be
 /// below the CSDA range.
 pub fn pencil_beam_spread(
@@ -46,12 +70,11 @@ pub fn pencil_beam_spread(
             "depth {depth_g_cm2} g/cm² must lie between 0 and the CSDA range {r0:.3} g/cm²"
         )));
     }
-    let ion = table.ion;
-    let inv_pv2 = |zp: f64| ion.pv_mev(table.energy_at_residual_range(r0 - zp)).powi(-2);
-    let f = 14.1 * f64::from(ion.z) * (1.0 + (depth_g_cm2 / x0_g_cm2).log10() / 9.0);
+    let power = |zp: f64| highland_scattering_power(table, r0, zp, x0_g_cm2);
+    let f = highland_log_factor(depth_g_cm2, x0_g_cm2);
     let z = depth_g_cm2;
-    let theta2 = f * f / x0_g_cm2 * integrate(0.0, z, 200, inv_pv2);
-    let sigma2 = f * f / x0_g_cm2 * integrate(0.0, z, 200, |zp| (z - zp).powi(2) * inv_pv2(zp));
+    let theta2 = f * integrate(0.0, z, 200, power);
+    let sigma2 = f * integrate(0.0, z, 200, |zp| (z - zp).powi(2) * power(zp));
     Ok((theta2.sqrt(), sigma2.sqrt()))
 }
 

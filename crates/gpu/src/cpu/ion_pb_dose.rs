@@ -10,11 +10,15 @@ fn lerp(table: &[f32], base: usize, x: f32) -> f32 {
     table[base + i] + f * (table[base + i + 1] - table[base + i])
 }
 
-fn profile_at(profiles: &[f32], offset: usize, len: usize, x: f32) -> f32 {
+/// (WED, σ_MCS) at fractional sample `x` of a profile; the last sample beyond its end.
+fn profile_at(profiles: &[[f32; 2]], offset: usize, len: usize, x: f32) -> [f32; 2] {
     if x >= (len - 1) as f32 {
         return profiles[offset + len - 1];
     }
-    lerp(profiles, offset, x)
+    let i = x.floor() as usize;
+    let f = x - i as f32;
+    let (a, b) = (profiles[offset + i], profiles[offset + i + 1]);
+    [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])]
 }
 
 /// Dose (Gy per unit weight × `gy_per_unit`) of one spot at position `pos`
@@ -24,8 +28,7 @@ pub fn pair_dose(
     p: &IonPbParams,
     spot: &IonPbSpot,
     idd: &[f32],
-    sigma_mcs: &[f32],
-    profiles: &[f32],
+    profiles: &[[f32; 2]],
     pos: [f32; 3],
 ) -> f32 {
     let d: [f32; 3] = std::array::from_fn(|a| pos[a] - spot.origin[a]);
@@ -43,7 +46,7 @@ pub fn pair_dose(
     if r2 > spot.origin[3] {
         return 0.0;
     }
-    let wed = profile_at(
+    let [wed, sm] = profile_at(
         profiles,
         spot.profile_offset as usize,
         spot.profile_len as usize,
@@ -54,7 +57,6 @@ pub fn pair_dose(
         return 0.0;
     }
     let base = (spot.energy * p.n_depth) as usize;
-    let sm = lerp(sigma_mcs, base, xd);
     let s2 = spot.sigma_air_mm * spot.sigma_air_mm + sm * sm;
     if r2 > p.cutoff_sigmas * p.cutoff_sigmas * s2 {
         return 0.0;
@@ -67,8 +69,7 @@ pub fn ion_pb_dose(
     params: &IonPbParams,
     spots: &[IonPbSpot],
     idd: &[f32],
-    sigma_mcs: &[f32],
-    profiles: &[f32],
+    profiles: &[[f32; 2]],
     dose: &mut [f32],
 ) {
     let p = params;
@@ -83,7 +84,7 @@ pub fn ion_pb_dose(
     lattice.fill(dose, |pos| {
         let total: f32 = spots[..p.n_spots as usize]
             .iter()
-            .map(|s| pair_dose(p, s, idd, sigma_mcs, profiles, pos))
+            .map(|s| pair_dose(p, s, idd, profiles, pos))
             .sum();
         total * p.gy_per_unit
     });

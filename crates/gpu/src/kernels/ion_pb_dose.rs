@@ -20,7 +20,7 @@ pub struct IonPbParams {
     pub ny: u32,
     pub nz: u32,
     pub n_spots: u32,
-    /// Samples per energy in the IDD and σ_MCS tables.
+    /// Samples per energy in the IDD table.
     pub n_depth: u32,
     /// First voxel of this dispatch (set per tile).
     pub voxel_offset: u32,
@@ -55,7 +55,7 @@ pub struct IonPbSpot {
     pub sigma_air_mm: f32,
     /// Row of the depth tables (energy index).
     pub energy: u32,
-    /// First sample of this spot's WED profile in the profile buffer.
+    /// First sample of this spot's (WED, σ_MCS) profile in the profile buffer.
     pub profile_offset: u32,
     /// Samples in the profile (≥ 2).
     pub profile_len: u32,
@@ -68,10 +68,9 @@ pub struct IonPbDose {
     pub spots: Vec<IonPbSpot>,
     /// IDD (MeV·cm²/g per particle), `n_depth` samples per energy, WED = index × step.
     pub idd: Vec<f32>,
-    /// σ of multiple Coulomb scattering (mm), same layout as `idd`.
-    pub sigma_mcs: Vec<f32>,
-    /// WED (mm) along each spot's ray at `profile_step_mm` intervals.
-    pub profiles: Vec<f32>,
+    /// (WED, σ of multiple Coulomb scattering), both mm, along each spot's ray
+    /// at `profile_step_mm` intervals.
+    pub profiles: Vec<[f32; 2]>,
 }
 
 /// Voxel–spot evaluations per GPU dispatch at most, so that no dispatch runs long.
@@ -82,14 +81,10 @@ impl IonPbDose {
     pub fn check(&self) -> Result<(), String> {
         let p = &self.params;
         let n_depth = p.n_depth as usize;
-        if n_depth < 2
-            || !self.idd.len().is_multiple_of(n_depth)
-            || self.sigma_mcs.len() != self.idd.len()
-        {
+        if n_depth < 2 || !self.idd.len().is_multiple_of(n_depth) {
             return Err(format!(
-                "depth tables: {} IDD and {} σ samples do not form rows of {n_depth} (≥ 2)",
-                self.idd.len(),
-                self.sigma_mcs.len()
+                "depth table: {} IDD samples do not form rows of {n_depth} (≥ 2)",
+                self.idd.len()
             ));
         }
         let energies = self.idd.len() / n_depth;
@@ -126,14 +121,7 @@ impl IonPbDose {
                 params.voxel_offset = 0;
                 params.n_voxels = n as u32;
                 let mut out = vec![0.0; n];
-                cpu::ion_pb_dose(
-                    &params,
-                    &self.spots,
-                    &self.idd,
-                    &self.sigma_mcs,
-                    &self.profiles,
-                    &mut out,
-                );
+                cpu::ion_pb_dose(&params, &self.spots, &self.idd, &self.profiles, &mut out);
                 Ok(out)
             }
             Backend::Gpu(ctx) => {
@@ -152,15 +140,12 @@ impl IonPbDose {
     ) -> Result<Vec<f32>, GpuError> {
         use wgpu::BufferUsages as U;
         let pipeline = ctx.pipeline("ion_pb_dose", ION_PB_DOSE_WGSL);
-        let buffer =
-            |label, data: &[f32]| ctx.buffer(label, bytemuck::cast_slice(data), U::STORAGE);
         let spots = ctx.buffer("spots", bytemuck::cast_slice(&self.spots), U::STORAGE);
-        let idd = buffer("idd", &self.idd);
-        let sigma = buffer("sigma_mcs", &self.sigma_mcs);
-        let profiles = buffer("profiles", &self.profiles);
+        let idd = ctx.buffer("idd", bytemuck::cast_slice(&self.idd), U::STORAGE);
+        let profiles = ctx.buffer("profiles", bytemuck::cast_slice(&self.profiles), U::STORAGE);
         ctx.run_voxel_tiles(
             &pipeline,
-            &[&spots, &idd, &sigma, &profiles],
+            &[&spots, &idd, &profiles],
             n,
             tile,
             |offset, count| {
@@ -235,8 +220,7 @@ mod tests {
                 profile_len: 10,
             }],
             idd: vec![3.0; 11],
-            sigma_mcs: vec![0.0; 11],
-            profiles: (0..10).map(|i| i as f32).collect(),
+            profiles: (0..10).map(|i| [i as f32, 0.0]).collect(),
         }
     }
 }
