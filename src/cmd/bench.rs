@@ -215,6 +215,7 @@ fn tg119_proton_benchmark(case: &Tg119, iterations: usize) -> Result<(), super::
         &super::run::target_objectives(target, 2.0),
         start,
         iterations,
+        &|_| {},
     );
     let optimise_s = t.elapsed().as_secs_f64();
     println!(

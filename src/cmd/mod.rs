@@ -10,6 +10,7 @@ pub mod output;
 pub mod phantom;
 pub mod photon_plan;
 pub mod physics;
+pub mod progress;
 pub mod recalc;
 pub mod report;
 pub mod rt_plan;

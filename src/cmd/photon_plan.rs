@@ -4,9 +4,12 @@
 //! step-and-shoot segments whose weights are optimised again; the same
 //! objectives as the ion plans throughout.
 
+use super::progress;
 use ferrodose_gpu::Backend;
 use ferrodose_grid::{BeamGeometry, Grid, Mask, PatientPosition, Point3, Volume};
-use ferrodose_optimise::{objective_voxels, optimise, uniform_start, Objective};
+use ferrodose_optimise::{
+    objective_voxels, optimise, uniform_start, InfluenceMatrix, Objective, Optimised,
+};
 use ferrodose_photon::{
     arc_sectors, conformal_control_point, lateral_cutoff_mm, ArcSettings, BeamletField,
     ControlPoint, PhotonEngine, PhotonMachine, TargetPoints, BEAMLET_DOSE_THRESHOLD,
@@ -98,7 +101,10 @@ pub fn photon_plan(
                 .iter()
                 .map(|(g, _, margin)| conformal_control_point(&machine, g, &points, *margin))
                 .collect::<Result<Vec<_>, _>>()?;
-            let a = engine.control_point_matrix(&cps, grid, &rows)?;
+            let a = progress::with_spinner(
+                &format!("influence matrix of {} control points", cps.len()),
+                || engine.control_point_matrix(&cps, grid, &rows),
+            )?;
             eprintln!(
                 "photon plan '{}': {} control points over {} voxels ({} influence entries, {:.0} MB) in {:.1} s; optimising MU, {iterations} iterations",
                 plan.name,
@@ -109,7 +115,7 @@ pub fn photon_plan(
                 started.elapsed().as_secs_f64(),
             );
             let start = uniform_start(&a, target_voxels, goal_gy);
-            let result = optimise(&a, &objectives, start, iterations);
+            let result = optimise_with_bar(&a, &objectives, start, iterations, "optimising MU");
             for (cp, mu) in cps.iter_mut().zip(result.weights) {
                 cp.mu = mu;
             }
@@ -130,7 +136,9 @@ pub fn photon_plan(
                 })
                 .fold(f.beamlet_mm, f64::max);
             let cutoff = lateral_cutoff_mm(&machine, 0.5 * leaf_mm, BEAMLET_DOSE_THRESHOLD);
-            let a = engine.beamlet_matrix(&fields, grid, &rows, cutoff);
+            let a = progress::with_spinner("beamlet influence matrix", || {
+                engine.beamlet_matrix(&fields, grid, &rows, cutoff)
+            });
             eprintln!(
                 "photon plan '{}': {} beamlets of {} mm in {} directions over {} voxels (cut-off {cutoff} mm, {} influence entries, {:.0} MB) in {:.1} s; optimising fluence, {iterations} iterations",
                 plan.name,
@@ -143,16 +151,26 @@ pub fn photon_plan(
                 started.elapsed().as_secs_f64(),
             );
             let start = uniform_start(&a, target_voxels, goal_gy);
-            let w = optimise(&a, &objectives, start, iterations).weights;
+            let w =
+                optimise_with_bar(&a, &objectives, start, iterations, "optimising fluence").weights;
             let optimised = a.dose(&w);
             let mut cps = sequence(&machine, &fields, &directions, &w, f.levels);
             // Segment-weight optimisation: the segments' own dose (leaf
             // transmission, rounded leaf ends) per MU, their MU re-optimised
             // from the sequenced values with the same objectives.
-            let segments = engine.control_point_matrix(&cps, grid, &rows)?;
+            let segments = progress::with_spinner(
+                &format!("influence matrix of {} segments", cps.len()),
+                || engine.control_point_matrix(&cps, grid, &rows),
+            )?;
             let sequenced_mu: Vec<f64> = cps.iter().map(|cp| cp.mu).collect();
             let sequenced = segments.dose(&sequenced_mu);
-            let result = optimise(&segments, &objectives, sequenced_mu, iterations);
+            let result = optimise_with_bar(
+                &segments,
+                &objectives,
+                sequenced_mu,
+                iterations,
+                "optimising segment MU",
+            );
             let reoptimised = segments.dose(&result.weights);
             for (cp, mu) in cps.iter_mut().zip(result.weights) {
                 cp.mu = mu;
@@ -181,7 +199,10 @@ pub fn photon_plan(
         }
     };
     let optimised_s = started.elapsed().as_secs_f64();
-    let dose = engine.dose(&cps, grid, backend)?;
+    let dose = progress::with_spinner(
+        &format!("dose of {} control points on the grid", cps.len()),
+        || engine.dose(&cps, grid, backend),
+    )?;
     eprintln!(
         "photon plan '{}': optimised after {optimised_s:.1} s; the dose of its {} control points on the whole grid took {:.1} s",
         plan.name,
@@ -193,6 +214,22 @@ pub fn photon_plan(
 
 /// Leaf sequencing of optimised beamlet weights (MU) into step-and-shoot
 /// segments; an arc sector's segments are spread evenly over the sector.
+/// `optimise` under a progress bar labelled `what`.
+pub(super) fn optimise_with_bar(
+    a: &InfluenceMatrix,
+    objectives: &[Objective],
+    start: Vec<f64>,
+    iterations: usize,
+    what: &str,
+) -> Optimised {
+    let bar = progress::iterations(iterations, what);
+    let result = optimise(a, objectives, start, iterations, &|i| {
+        bar.set_position(i as u64)
+    });
+    bar.finish_and_clear();
+    result
+}
+
 fn sequence(
     machine: &PhotonMachine,
     fields: &[BeamletField],

@@ -4,13 +4,14 @@
 use super::evaluate::{compare, PlanReport, Structures, NORMAL_LIVER};
 use super::output::prepare_dir;
 use super::phantom::{phantom_ct, write_phantom};
-use super::photon_plan::{photon_plan, PhotonSetup};
+use super::photon_plan::{optimise_with_bar, photon_plan, PhotonSetup};
+use super::progress;
 use super::report::write_report;
 use super::rt_plan;
 use ferrodose_evaluation::Dvh;
 use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
-use ferrodose_optimise::{objective_voxels, optimise, uniform_start, Objective};
+use ferrodose_optimise::{objective_voxels, uniform_start, Objective};
 use ferrodose_pencil::{
     distinct_energies, influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine,
     PlacementSettings, Quantity, RbeModel, Spot, SAME_ENERGY_MEV_U,
@@ -105,7 +106,10 @@ fn optimise_weights(
     for v in objective_voxels(&organ_objectives) {
         keep[v as usize] = true;
     }
-    let a = influence_matrix(&input, grid, &keep);
+    let a = progress::with_spinner(
+        &format!("influence matrix of {} spots", input.spots.len()),
+        || influence_matrix(&input, grid, &keep),
+    );
     let voxels = target.voxel_indices();
     if voxels.is_empty() {
         return Err("the target has no voxel on the dose grid".into());
@@ -123,7 +127,13 @@ fn optimise_weights(
         a.nnz(),
         a.bytes() as f64 / 1e6
     );
-    let result = optimise(&a, &objectives, start, iterations);
+    let result = optimise_with_bar(
+        &a,
+        &objectives,
+        start,
+        iterations,
+        "optimising spot weights",
+    );
     let mut w = result.weights.into_iter();
     for beam in beams.iter_mut() {
         for spot in &mut beam.spots {
@@ -254,7 +264,11 @@ fn plan_doses(
     } else {
         &[Quantity::Dose, Quantity::LetDose]
     };
-    let v = engine.doses(beams, grid, backend, quantities)?;
+    let spots: usize = beams.iter().map(|b| b.spots.len()).sum();
+    let v = progress::with_spinner(
+        &format!("dose, LETd and RBE of {spots} spots on the grid"),
+        || engine.doses(beams, grid, backend, quantities),
+    )?;
     let n = grid.len();
     let dose = v[0].data();
     let max = v[0].min_max().1;

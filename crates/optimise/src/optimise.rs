@@ -161,12 +161,15 @@ pub fn objective_voxels(objectives: &[Objective]) -> impl Iterator<Item = u32> +
     })
 }
 
-/// Minimises the objectives over w ≥ 0 from `start` for `iterations` steps.
+/// Minimises the objectives over w ≥ 0 from `start` for `iterations` steps;
+/// `on_iteration` is called with the number of steps done after each (for a
+/// progress bar).
 pub fn optimise(
     a: &InfluenceMatrix,
     objectives: &[Objective],
     start: Vec<f64>,
     iterations: usize,
+    on_iteration: &dyn Fn(usize),
 ) -> Optimised {
     let mut w = start;
     let (mut f, mut g) = objective(a, objectives, &w);
@@ -179,7 +182,7 @@ pub fn optimise(
     } else {
         0.0
     };
-    for _ in 0..iterations {
+    for done in 1..=iterations {
         let mut step = alpha;
         let (w_new, f_new, g_new) = loop {
             let trial: Vec<f64> = w
@@ -208,6 +211,7 @@ pub fn optimise(
         f = f_new;
         g = g_new;
         history.push(f);
+        on_iteration(done);
     }
     Optimised {
         weights: w,
