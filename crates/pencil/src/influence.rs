@@ -3,9 +3,10 @@
 //! function as the kernel's CPU twin (`ferrodose_gpu::cpu::pair_dose`).
 
 use ferrodose_gpu::{cpu::pair_dose, IonPbDose};
-use ferrodose_grid::{Grid, Point3};
+use ferrodose_grid::{Grid, Point3, Vector3};
 use ferrodose_optimise::InfluenceMatrix;
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// Builds A for the spots of `input` on `grid` (the grid `input` was made
 /// for), keeping voxels where `keep` is true.
@@ -65,14 +66,17 @@ pub fn influence_matrix(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Influe
                 l..(h + 1).max(l as i64) as usize
             };
             let (mut rows, mut vals) = (Vec::new(), Vec::new());
+            let step_i = grid.axis(0) * grid.spacing_mm()[0];
+            let box_i = range(0);
             for k in range(2) {
                 for j in range(1) {
-                    for i in range(0) {
+                    let row_start = grid.voxel_centre(0, j, k);
+                    for i in row_within_reach(&row_start, &step_i, &o, &d, reach, t_end, &box_i) {
                         let n = grid.index(i, j, k);
                         if !keep[n] {
                             continue;
                         }
-                        let c = grid.voxel_centre(i, j, k);
+                        let c = row_start + step_i * i as f64;
                         let v = pair_dose(
                             p,
                             &unit,
@@ -93,12 +97,65 @@ pub fn influence_matrix(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Influe
     InfluenceMatrix::from_sparse_columns(grid.len(), columns)
 }
 
-fn nalgebra_dir(d: [f32; 4]) -> ferrodose_grid::Vector3<f64> {
-    ferrodose_grid::Vector3::new(f64::from(d[0]), f64::from(d[1]), f64::from(d[2]))
+/// The voxels i of a row (centres `start` + i·`step`, mm) within `reach` of
+/// the ray o + t·d and with t in −`reach`..`t_end` + `reach` (the capsule the
+/// index box was built around), clipped to `within`, widened by one voxel
+/// each side so that f32 rounding in the pair test never loses a voxel.
+/// Distance² from the ray and t are a quadratic and a linear function of i.
+fn row_within_reach(
+    start: &Point3<f64>,
+    step: &Vector3<f64>,
+    o: &Point3<f64>,
+    d: &Vector3<f64>,
+    reach: f64,
+    t_end: f64,
+    within: &Range<usize>,
+) -> Range<usize> {
+    let rel = start - o;
+    let (a, b) = (rel.cross(d), step.cross(d));
+    let (bb, ab, aa) = (
+        b.norm_squared(),
+        a.dot(&b),
+        a.norm_squared() - reach * reach,
+    );
+    let (mut lo, mut hi) = (within.start as f64, within.end as f64 - 1.0);
+    if bb > 1e-12 {
+        let disc = ab * ab - bb * aa;
+        if disc < 0.0 {
+            return 0..0;
+        }
+        let root = disc.sqrt();
+        lo = lo.max((-ab - root) / bb);
+        hi = hi.min((-ab + root) / bb);
+    } else if aa > 0.0 {
+        return 0..0;
+    }
+    // t(i) = rel·d + i·(step·d) within −reach..t_end + reach: the capsule
+    // around the ray (beyond the end of a profile that leaves the CT early
+    // the kernel holds the last WED).
+    let (t0, dt) = (rel.dot(d), step.dot(d));
+    let (t_lo, t_hi) = (-reach, t_end + reach);
+    if dt.abs() > 1e-12 {
+        let (ta, tb) = ((t_lo - t0) / dt, (t_hi - t0) / dt);
+        lo = lo.max(ta.min(tb));
+        hi = hi.min(ta.max(tb));
+    } else if !(t_lo..=t_hi).contains(&t0) {
+        return 0..0;
+    }
+    if hi < lo - 2.0 {
+        return 0..0;
+    }
+    let first = ((lo.floor() - 1.0).max(within.start as f64)) as usize;
+    let last = ((hi.ceil() + 1.0).min(within.end as f64 - 1.0)) as usize;
+    first..(last + 1).max(first)
+}
+
+fn nalgebra_dir(d: [f32; 4]) -> Vector3<f64> {
+    Vector3::new(f64::from(d[0]), f64::from(d[1]), f64::from(d[2]))
 }
 
 /// Corner `n` (0..8) of a cube of half-size `r` centred on the origin.
-fn nalgebra_offset(n: usize, r: f64) -> ferrodose_grid::Vector3<f64> {
+fn nalgebra_offset(n: usize, r: f64) -> Vector3<f64> {
     let s = |bit: usize| if n >> bit & 1 == 1 { r } else { -r };
-    ferrodose_grid::Vector3::new(s(0), s(1), s(2))
+    Vector3::new(s(0), s(1), s(2))
 }
