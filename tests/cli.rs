@@ -644,6 +644,11 @@ fn bench_runs_and_checks_parity() {
     assert!(o.status.success(), "{t}");
     assert!(t.contains("pairs/s") && t.contains("CPU (rayon"), "{t}");
     assert!(t.contains("one 6 MV arc of 18 control points"), "{t}");
+    assert!(
+        t.contains("2 full 6 MV arcs, 180 control points")
+            && t.contains("control-point influence matrix"),
+        "{t}"
+    );
     assert_eq!(t.matches("pairs/s").count(), 2, "{t}");
     // The TG-119 cases (the CORT data lie beside the checkout, as in CI).
     assert!(
