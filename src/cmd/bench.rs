@@ -197,7 +197,8 @@ fn tg119_proton_benchmark(case: &Tg119, iterations: usize) -> Result<(), super::
     };
     let beams = three_proton_beams(&case.target, &rsp, &table, &settings, |g| case.geometry(g));
     let energies = distinct_energies(&beams);
-    let base = IonBaseData::protons(&energies, |e| generic_protons().energy_spread(e), 0.1)?;
+    let machine = generic_protons();
+    let base = IonBaseData::protons(&energies, |e| machine.energy_spread(e), 0.1)?;
     let setup_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let input = PencilBeamEngine::new(&base, &rsp).kernel_input(&beams, &case.grid)?;
