@@ -4,7 +4,7 @@
 
 use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
-use ferrodose_optimise::{optimise, uniform_start, Optimised};
+use ferrodose_optimise::{optimise, uniform_start, InfluenceMatrix, Objective};
 use ferrodose_pencil::{
     distinct_energies, influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine,
     PlacementSettings,
@@ -125,7 +125,7 @@ fn tg119_beamlet_matrix(case: &Tg119, repeat: usize) -> Result<(), super::Error>
             .iter()
             .map(|g| BeamletField::conformal(&machine, &case.geometry(*g), &points, 0.0, 5.0))
             .collect::<Result<Vec<_>, _>>()?;
-        let a = engine.beamlet_matrix(&fields, &case.grid, &case.body_rows, cutoff);
+        let a = engine.beamlet_matrix(&fields, &case.grid, &case.body_rows, cutoff)?;
         best = best.min(t.elapsed().as_secs_f64());
         last = Some(a);
     }
@@ -185,7 +185,11 @@ fn three_proton_beams(
 /// (σ in air 4 mm, parallel rays), the influence matrix over every BODY voxel
 /// and `iterations` optimiser iterations with the target's objectives (2 Gy
 /// per fraction), on the CPU; prints spots, entries, size and the times.
-fn tg119_proton_benchmark(case: &Tg119, iterations: usize) -> Result<(), super::Error> {
+fn tg119_proton_benchmark(
+    case: &Tg119,
+    iterations: usize,
+    backends: &[Backend],
+) -> Result<(), super::Error> {
     let cpu = Backend::Cpu { reason: None };
     let rsp = case.calibrated(ferrodose_physics::calibration::relative_stopping_power)?;
     let table = RangeTable::new(Ion::proton(), &Material::water(78.0), 250.0)?;
@@ -206,19 +210,9 @@ fn tg119_proton_benchmark(case: &Tg119, iterations: usize) -> Result<(), super::
     for v in &case.body_rows {
         keep[*v as usize] = true;
     }
-    let a = influence_matrix(&input, &case.grid, &keep);
+    let a = influence_matrix(&input, &case.grid, &keep)?;
     let matrix_s = t.elapsed().as_secs_f64();
     let target = case.target.resample_nearest(&case.grid).voxel_indices();
-    let t = Instant::now();
-    let start = uniform_start(&a, &target, 2.0);
-    let result = optimise(
-        &a,
-        &super::run::target_objectives(target, 2.0),
-        start,
-        iterations,
-        &|_| {},
-    );
-    let optimise_s = t.elapsed().as_secs_f64();
     println!(
         "case: TG-119, 3 proton beams, {} spots (5 mm lateral, 3 mm layers, {} energies), {} BODY voxels of {} mm: {} entries ({:.0} MB); spot placement and base data {setup_s:.1} s",
         a.n_columns(),
@@ -229,21 +223,46 @@ fn tg119_proton_benchmark(case: &Tg119, iterations: usize) -> Result<(), super::
         a.bytes() as f64 / 1e6
     );
     print_matrix_time(&cpu, matrix_s, a.nnz(), "spot");
-    print_optimiser_time(&cpu, optimise_s, iterations, &result);
-    Ok(())
+    let start = uniform_start(&a, &target, 2.0);
+    let objectives = super::run::target_objectives(target, 2.0);
+    time_optimiser(&a, &objectives, &start, iterations, backends)
 }
 
-/// Prints the time of `iterations` optimiser iterations and the objective's
-/// first and last value.
-fn print_optimiser_time(backend: &Backend, seconds: f64, iterations: usize, result: &Optimised) {
-    println!(
-        "{:<60} {:>9.3} s {:>12} iterations (objective {:.3e} → {:.3e})",
-        backend.describe(),
-        seconds,
-        iterations,
-        result.history.first().copied().unwrap_or(f64::NAN),
-        result.history.last().copied().unwrap_or(f64::NAN),
-    );
+/// Times `iterations` optimiser iterations from `start` on each of `backends`
+/// (the influence matrix is uploaded once per backend, not timed) and prints
+/// them with the objective's first and last value; a second backend's final
+/// objective is compared with the first's (f32 sums in another order can
+/// move the line search, so this is a check, not bitwise parity).
+fn time_optimiser(
+    a: &InfluenceMatrix,
+    objectives: &[Objective],
+    start: &[f64],
+    iterations: usize,
+    backends: &[Backend],
+) -> Result<(), super::Error> {
+    let mut first: Option<f64> = None;
+    for backend in backends {
+        let t = Instant::now();
+        let result = optimise(a, backend, objectives, start.to_vec(), iterations, &|_| {})?;
+        let seconds = t.elapsed().as_secs_f64();
+        let last = result.history.last().copied().unwrap_or(f64::NAN);
+        let against = match first {
+            Some(f) => format!(
+                "  final objective vs the first backend {:+.2e}",
+                last / f - 1.0
+            ),
+            None => String::new(),
+        };
+        println!(
+            "{:<60} {:>9.3} s {:>12} iterations (objective {:.3e} → {last:.3e}){against}",
+            backend.describe(),
+            seconds,
+            iterations,
+            result.history.first().copied().unwrap_or(f64::NAN),
+        );
+        first.get_or_insert(last);
+    }
+    Ok(())
 }
 
 /// Issue 5's arc case: two full 6 MV arcs on the liver phantom (181° → 539°
@@ -259,6 +278,7 @@ fn liver_two_arcs(
     grid: &Grid,
     first_arc: BeamGeometry,
     iterations: usize,
+    backends: &[Backend],
 ) -> Result<(), super::Error> {
     let cpu = Backend::Cpu { reason: None };
     let t = Instant::now();
@@ -287,16 +307,6 @@ fn liver_two_arcs(
     let a = PhotonEngine::new(machine, density).control_point_matrix(&cps, grid, &rows)?;
     let matrix_s = t.elapsed().as_secs_f64();
     let target = ptv.resample_nearest(grid).voxel_indices();
-    let t = Instant::now();
-    let start = uniform_start(&a, &target, 10.0);
-    let result = optimise(
-        &a,
-        &super::run::target_objectives(target, 10.0),
-        start,
-        iterations,
-        &|_| {},
-    );
-    let optimise_s = t.elapsed().as_secs_f64();
     println!(
         "case: liver phantom, 2 full 6 MV arcs, {} control points every 4°, {} non-air voxels of {} mm: {} entries ({:.0} MB)",
         cps.len(),
@@ -306,8 +316,9 @@ fn liver_two_arcs(
         a.bytes() as f64 / 1e6
     );
     print_matrix_time(&cpu, matrix_s, a.nnz(), "control-point");
-    print_optimiser_time(&cpu, optimise_s, iterations, &result);
-    Ok(())
+    let start = uniform_start(&a, &target, 10.0);
+    let objectives = super::run::target_objectives(target, 10.0);
+    time_optimiser(&a, &objectives, &start, iterations, backends)
 }
 
 pub fn run(args: Args) -> Result<(), super::Error> {
@@ -405,14 +416,28 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         want_cpu,
         want_gpu,
     )?;
+    // The optimiser cases: matrices built on the CPU, products on each backend.
+    let mut backends = Vec::new();
     if want_cpu {
-        liver_two_arcs(&machine, &density, ptv, &grid, geometry, args.iterations)?;
+        backends.push(cpu);
     }
-    if want_cpu && args.tg119.is_dir() {
+    if want_gpu {
+        backends.push(Backend::select(DevicePreference::Gpu)?);
+    }
+    liver_two_arcs(
+        &machine,
+        &density,
+        ptv,
+        &grid,
+        geometry,
+        args.iterations,
+        &backends,
+    )?;
+    if args.tg119.is_dir() {
         let case = Tg119::load(&args.tg119, args.grid_mm)?;
         tg119_beamlet_matrix(&case, args.repeat)?;
-        tg119_proton_benchmark(&case, args.iterations)?;
-    } else if want_cpu {
+        tg119_proton_benchmark(&case, args.iterations, &backends)?;
+    } else {
         println!(
             "case: TG-119 skipped: {} not found (--tg119 DIR)",
             args.tg119.display()

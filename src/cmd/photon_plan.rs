@@ -5,7 +5,7 @@
 //! objectives as the ion plans throughout.
 
 use super::progress;
-use ferrodose_gpu::Backend;
+use ferrodose_gpu::{Backend, GpuError};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, PatientPosition, Point3, Volume};
 use ferrodose_optimise::{
     objective_voxels, optimise, uniform_start, InfluenceMatrix, Objective, Optimised,
@@ -18,6 +18,7 @@ use ferrodose_plan::{Isocentre, Plan};
 
 /// Where a photon plan's beams point and what they aim at.
 pub struct PhotonSetup<'a> {
+    pub machine: &'a PhotonMachine,
     pub target: &'a Mask,
     /// The target's voxels on the dose grid.
     pub target_voxels: &'a [u32],
@@ -41,8 +42,8 @@ pub fn photon_plan(
     target_objectives: Vec<Objective>,
     backend: &Backend,
 ) -> Result<(Volume<f32>, Vec<ControlPoint>), super::Error> {
-    let machine = PhotonMachine::generic_6mv();
-    let engine = PhotonEngine::new(&machine, setup.density);
+    let machine = setup.machine;
+    let engine = PhotonEngine::new(machine, setup.density);
     let points = TargetPoints::new(setup.target)?;
     let geometry = |gantry_deg, couch_deg, collimator_deg, iso: &Isocentre| BeamGeometry {
         gantry_deg,
@@ -99,7 +100,7 @@ pub fn photon_plan(
         None => {
             let mut cps = directions
                 .iter()
-                .map(|(g, _, margin)| conformal_control_point(&machine, g, &points, *margin))
+                .map(|(g, _, margin)| conformal_control_point(machine, g, &points, *margin))
                 .collect::<Result<Vec<_>, _>>()?;
             let a = progress::with_spinner(
                 &format!("influence matrix of {} control points", cps.len()),
@@ -115,7 +116,8 @@ pub fn photon_plan(
                 started.elapsed().as_secs_f64(),
             );
             let start = uniform_start(&a, target_voxels, goal_gy);
-            let result = optimise_with_bar(&a, &objectives, start, iterations, "optimising MU");
+            let result =
+                optimise_with_bar(&a, backend, &objectives, start, iterations, "optimising MU")?;
             for (cp, mu) in cps.iter_mut().zip(result.weights) {
                 cp.mu = mu;
             }
@@ -125,7 +127,7 @@ pub fn photon_plan(
             let fields = directions
                 .iter()
                 .map(|(g, _, margin)| {
-                    BeamletField::conformal(&machine, g, &points, *margin, f.beamlet_mm)
+                    BeamletField::conformal(machine, g, &points, *margin, f.beamlet_mm)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let leaf_mm = fields
@@ -135,10 +137,10 @@ pub fn photon_plan(
                     machine.leaf_boundaries_mm[r.pair + 1] - machine.leaf_boundaries_mm[r.pair]
                 })
                 .fold(f.beamlet_mm, f64::max);
-            let cutoff = lateral_cutoff_mm(&machine, 0.5 * leaf_mm, BEAMLET_DOSE_THRESHOLD);
+            let cutoff = lateral_cutoff_mm(machine, 0.5 * leaf_mm, BEAMLET_DOSE_THRESHOLD);
             let a = progress::with_spinner("beamlet influence matrix", || {
                 engine.beamlet_matrix(&fields, grid, &rows, cutoff)
-            });
+            })?;
             eprintln!(
                 "photon plan '{}': {} beamlets of {} mm in {} directions over {} voxels (cut-off {cutoff} mm, {} influence entries, {:.0} MB) in {:.1} s; optimising fluence, {iterations} iterations",
                 plan.name,
@@ -151,10 +153,17 @@ pub fn photon_plan(
                 started.elapsed().as_secs_f64(),
             );
             let start = uniform_start(&a, target_voxels, goal_gy);
-            let w =
-                optimise_with_bar(&a, &objectives, start, iterations, "optimising fluence").weights;
+            let w = optimise_with_bar(
+                &a,
+                backend,
+                &objectives,
+                start,
+                iterations,
+                "optimising fluence",
+            )?
+            .weights;
             let optimised = a.dose(&w);
-            let mut cps = sequence(&machine, &fields, &directions, &w, f.levels);
+            let mut cps = sequence(machine, &fields, &directions, &w, f.levels);
             // Segment-weight optimisation: the segments' own dose (leaf
             // transmission, rounded leaf ends) per MU, their MU re-optimised
             // from the sequenced values with the same objectives.
@@ -166,11 +175,12 @@ pub fn photon_plan(
             let sequenced = segments.dose(&sequenced_mu);
             let result = optimise_with_bar(
                 &segments,
+                backend,
                 &objectives,
                 sequenced_mu,
                 iterations,
                 "optimising segment MU",
-            );
+            )?;
             let reoptimised = segments.dose(&result.weights);
             for (cp, mu) in cps.iter_mut().zip(result.weights) {
                 cp.mu = mu;
@@ -212,24 +222,25 @@ pub fn photon_plan(
     Ok((dose, cps))
 }
 
-/// Leaf sequencing of optimised beamlet weights (MU) into step-and-shoot
-/// segments; an arc sector's segments are spread evenly over the sector.
-/// `optimise` under a progress bar labelled `what`.
+/// `optimise` on `backend` under a progress bar labelled `what`.
 pub(super) fn optimise_with_bar(
     a: &InfluenceMatrix,
+    backend: &Backend,
     objectives: &[Objective],
     start: Vec<f64>,
     iterations: usize,
     what: &str,
-) -> Optimised {
+) -> Result<Optimised, GpuError> {
     let bar = progress::iterations(iterations, what);
-    let result = optimise(a, objectives, start, iterations, &|i| {
+    let result = optimise(a, backend, objectives, start, iterations, &|i| {
         bar.set_position(i as u64)
     });
     bar.finish_and_clear();
     result
 }
 
+/// Leaf sequencing of optimised beamlet weights (MU) into step-and-shoot
+/// segments; an arc sector's segments are spread evenly over the sector.
 fn sequence(
     machine: &PhotonMachine,
     fields: &[BeamletField],

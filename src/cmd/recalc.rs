@@ -29,8 +29,9 @@ pub struct Args {
     /// Particles per MU of the nozzle, for an RT Ion Plan whose meterset is in MU.
     #[arg(long)]
     particles_per_mu: Option<f64>,
-    /// The ion machine file (energy range, spot size, energy spread, virtual
-    /// source); without it the generic nozzle of the plan's particle.
+    /// The machine file: an ion nozzle (energy range, spot size, energy
+    /// spread, virtual source) or a photon linac (`docs/plan-format.md`);
+    /// without it the generic machine of the plan's modality.
     #[arg(long)]
     machine: Option<PathBuf>,
 }

@@ -116,26 +116,26 @@ fn mid_angle(a: f64, b: f64, direction: &str) -> f64 {
     (a + 0.5 * delta).rem_euclid(360.0)
 }
 
-/// The generic 6 MV machine with the plan's MLC layout, and one control point
-/// per segment with a non-zero meterset (MU per fraction).
+/// `machine` with the plan's MLC layout, and one control point per segment
+/// with a non-zero meterset (MU per fraction).
 pub fn photon_control_points(
     beams: &[PhotonBeam],
+    mut machine: PhotonMachine,
     position: PatientPosition,
 ) -> Result<(PhotonMachine, Vec<ControlPoint>), String> {
-    let mut machine = PhotonMachine::generic_6mv();
     let mut layout: Option<&Vec<f64>> = None;
     for b in beams {
         let label = format!("beam {} ('{}')", b.number, b.name);
         if (b.energy_mv - 6.0).abs() > 1e-6 {
             return Err(format!(
-                "{label}: {} MV; ferrodose's photon machine is 6 MV",
-                b.energy_mv
+                "{label}: {} MV; the machine '{}' is 6 MV",
+                b.energy_mv, machine.name
             ));
         }
         if (b.sad_mm - machine.sad_mm).abs() > 0.5 {
             return Err(format!(
-                "{label}: source-axis distance {} mm; the machine's is {} mm",
-                b.sad_mm, machine.sad_mm
+                "{label}: source-axis distance {} mm; the machine '{}' has {} mm",
+                b.sad_mm, machine.name, machine.sad_mm
             ));
         }
         if let Some(bounds) = &b.leaf_boundaries_mm {
@@ -296,7 +296,9 @@ mod tests {
         let RtPlanBeams::Photon(beams) = &plan.beams else {
             panic!("a photon plan")
         };
-        let (machine, cps) = photon_control_points(beams, PatientPosition::Hfs).unwrap();
+        let (machine, cps) =
+            photon_control_points(beams, PhotonMachine::generic_6mv(), PatientPosition::Hfs)
+                .unwrap();
         assert_eq!(machine.n_leaf_pairs(), 40);
         let summary: Vec<(f64, f64)> = cps.iter().map(|c| (c.geometry.gantry_deg, c.mu)).collect();
         assert_eq!(summary.len(), 3);

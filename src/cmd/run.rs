@@ -16,10 +16,11 @@ use ferrodose_pencil::{
     distinct_energies, influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine,
     PlacementSettings, Quantity, RbeModel, Spot, SAME_ENERGY_MEV_U,
 };
-use ferrodose_photon::PhotonEngine;
+use ferrodose_photon::{PhotonEngine, PhotonMachine};
 use ferrodose_physics::{Ion, Material, RangeTable};
 use ferrodose_plan::{
-    Device, IonMachine, Isocentre, Modality, ObjectiveDef, ObjectiveKind, PlanFile, Prescription,
+    Device, IonMachine, Isocentre, Modality, ObjectiveDef, ObjectiveKind, Plan, PlanFile,
+    Prescription,
 };
 use ferrodose_rtio::{
     write_metaimage, write_rt_dose, CtSeries, DoseSummation, DoseType, RtDose, RtPlanBeams, Study,
@@ -86,19 +87,39 @@ fn ion_machine(file: &PlanFile, index: usize, base_dir: &Path) -> Result<IonMach
     Ok(machine)
 }
 
-/// Optimises the spot weights of `beams` so that the target receives `goal_gy`
-/// RBE-weighted dose per fraction (Gy(RBE), with each depth's RBE):
-/// squared deviation, plus stronger penalties below 97 % and above 104 % of
-/// the goal.
+/// What spot weights are optimised for: the target's RBE-weighted dose per
+/// fraction (Gy(RBE), with each depth's RBE) and the organs' objectives.
+struct SpotGoal<'a> {
+    target: &'a Mask,
+    goal_gy: f64,
+    organ_objectives: Vec<Objective>,
+}
+
+/// The machine of photon plan `plan`: its machine file (relative to
+/// `base_dir`) or the generic 6 MV linac.
+fn photon_machine(plan: &Plan, base_dir: &Path) -> Result<PhotonMachine, super::Error> {
+    Ok(match &plan.machine {
+        Some(path) => PhotonMachine::load(&base_dir.join(path))?,
+        None => PhotonMachine::generic_6mv(),
+    })
+}
+
+/// Optimises the spot weights of `beams` for `goal` over `iterations` on
+/// `backend`: the target's squared deviation from the goal, plus stronger
+/// penalties below 97 % and above 104 % of it, and the organs' objectives.
 fn optimise_weights(
     engine: &PencilBeamEngine,
     beams: &mut [BeamSpots],
     grid: &Grid,
-    target: &Mask,
-    goal_gy: f64,
-    organ_objectives: Vec<Objective>,
+    goal: SpotGoal,
     iterations: usize,
+    backend: &Backend,
 ) -> Result<(), super::Error> {
+    let SpotGoal {
+        target,
+        goal_gy,
+        organ_objectives,
+    } = goal;
     let mut input = engine.kernel_input(beams, grid)?;
     input.idd = engine.base.table(Quantity::RbeWeightedDose).to_vec();
     // Rows for the target and for every voxel an organ objective looks at.
@@ -109,7 +130,7 @@ fn optimise_weights(
     let a = progress::with_spinner(
         &format!("influence matrix of {} spots", input.spots.len()),
         || influence_matrix(&input, grid, &keep),
-    );
+    )?;
     let voxels = target.voxel_indices();
     if voxels.is_empty() {
         return Err("the target has no voxel on the dose grid".into());
@@ -129,11 +150,12 @@ fn optimise_weights(
     );
     let result = optimise_with_bar(
         &a,
+        backend,
         &objectives,
         start,
         iterations,
         "optimising spot weights",
-    );
+    )?;
     let mut w = result.weights.into_iter();
     for beam in beams.iter_mut() {
         for spot in &mut beam.spots {
@@ -512,9 +534,12 @@ pub fn run_plan_file(
         {
             let density = density.get_or_insert_with(|| electron_density(&case.ct.hu, &backend));
             let density = density.as_ref().map_err(|e| e.to_string())?;
-            let (machine, cps) =
-                rt_plan::photon_control_points(beams, case.ct.info.patient_position)
-                    .map_err(|e| format!("plan '{}': {e}", plan.name))?;
+            let (machine, cps) = rt_plan::photon_control_points(
+                beams,
+                photon_machine(plan, base_dir)?,
+                case.ct.info.patient_position,
+            )
+            .map_err(|e| format!("plan '{}': {e}", plan.name))?;
             let dose = PhotonEngine::new(&machine, density)
                 .dose(&cps, &grid, &backend)
                 .map_err(|e| format!("plan '{}': {e}", plan.name))?;
@@ -545,6 +570,7 @@ pub fn run_plan_file(
             let density = density.get_or_insert_with(|| electron_density(&case.ct.hu, &backend));
             let density = density.as_ref().map_err(|e| e.to_string())?;
             let setup = PhotonSetup {
+                machine: &photon_machine(plan, base_dir)?,
                 target,
                 target_voxels: &target_voxels,
                 target_centre: target_centre.expect("a prescription target"),
@@ -681,10 +707,13 @@ pub fn run_plan_file(
                     &engine,
                     &mut beams,
                     &grid,
-                    target_on_grid.as_ref().expect("a prescription target"),
-                    goal,
-                    organ.clone(),
+                    SpotGoal {
+                        target: target_on_grid.as_ref().expect("a prescription target"),
+                        goal_gy: goal,
+                        organ_objectives: organ.clone(),
+                    },
                     file.dose.iterations,
+                    &backend,
                 )
                 .map_err(|e| format!("plan '{}': {e}", plan.name))?;
             }

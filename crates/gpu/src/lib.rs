@@ -11,9 +11,9 @@ mod kernels;
 
 pub use context::{GpuContext, GpuError, WORKGROUP};
 pub use kernels::{
-    IonPbDose, IonPbParams, IonPbSpot, PhotonPbDose, PhotonPbElement, PhotonPbParams,
-    PiecewiseLinear, PiecewiseLinearParams, TableError, GY_PER_MEV_CM2_G_PER_MM2,
-    PHOTON_KERNEL_GAUSSIANS,
+    CompressedRows, IonPbDose, IonPbParams, IonPbSpot, PhotonPbDose, PhotonPbElement,
+    PhotonPbParams, PiecewiseLinear, PiecewiseLinearParams, SparseError, SparseMatVec,
+    SparseMatVecParams, TableError, GY_PER_MEV_CM2_G_PER_MM2, PHOTON_KERNEL_GAUSSIANS,
 };
 
 /// Which device the user asked for.

@@ -6,15 +6,19 @@ use ferrodose_gpu::{Backend, GpuContext, PiecewiseLinear};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+/// The largest |g − c| of two equally long outputs.
+fn max_abs_difference(g: &[f32], c: &[f32]) -> f32 {
+    assert_eq!(g.len(), c.len());
+    g.iter()
+        .zip(c)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max)
+}
+
 fn compare(f: &PiecewiseLinear, gpu: &Backend, values: &[f32], range: f32) {
     let g = f.apply(gpu, values).unwrap();
     let c = f.apply(&Backend::Cpu { reason: None }, values).unwrap();
-    assert_eq!(g.len(), c.len());
-    let worst = g
-        .iter()
-        .zip(&c)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let worst = max_abs_difference(&g, &c);
     assert!(
         worst <= 1e-5 * range,
         "max |GPU − CPU| = {worst} (range {range})"
@@ -170,4 +174,58 @@ fn ion_pb_dose_random_inputs() {
         cases_with_dose >= 3,
         "only {cases_with_dose} random cases deposit dose"
     );
+}
+
+/// Sparse matrix–vector products on random matrices (empty rows, repeated
+/// columns, long rows) both ways, M·x and Mᵀ·x. Tolerance: 1e-5 of the
+/// largest Σ|m·x| of a row (f32 sums; the GPU may fuse multiply–adds).
+#[test]
+fn sparse_mat_vec_random_matrices() {
+    use ferrodose_gpu::{CompressedRows, SparseMatVec};
+    let Some(ctx) = GpuContext::for_tests("sparse_mat_vec_random") else {
+        return;
+    };
+    let gpu = Backend::Gpu(Box::new(ctx));
+    let cpu = Backend::Cpu { reason: None };
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+    for _ in 0..6 {
+        let (n_rows, n_cols) = (rng.random_range(1..20_000), rng.random_range(1..5_000u32));
+        let rows = (0..n_rows)
+            .map(|_| {
+                let len = if rng.random_bool(0.2) {
+                    0
+                } else {
+                    rng.random_range(1..300)
+                };
+                let c: Vec<u32> = (0..len).map(|_| rng.random_range(0..n_cols)).collect();
+                let v = c.iter().map(|_| rng.random_range(0.0..1.0)).collect();
+                (c, v)
+            })
+            .collect();
+        let m = CompressedRows::from_rows(n_cols as usize, rows).unwrap();
+        let t = m.transpose();
+        for matrix in [&m, &t] {
+            let x: Vec<f32> = (0..matrix.n_cols)
+                .map(|_| rng.random_range(-1.0..1.0))
+                .collect();
+            let g = SparseMatVec::new(&gpu, matrix).unwrap().mul(&x).unwrap();
+            let c = SparseMatVec::new(&cpu, matrix).unwrap().mul(&x).unwrap();
+            let scale = (0..matrix.n_rows())
+                .map(|r| {
+                    let (cols, vals) = matrix.row(r);
+                    cols.iter()
+                        .zip(vals)
+                        .map(|(c, v)| (v * x[*c as usize]).abs())
+                        .sum::<f32>()
+                })
+                .fold(0.0f32, f32::max);
+            let worst = max_abs_difference(&g, &c);
+            assert!(
+                scale > 0.0 && worst <= 1e-5 * scale,
+                "{} × {}: max |GPU − CPU| = {worst}, largest row sum {scale}",
+                matrix.n_rows(),
+                matrix.n_cols
+            );
+        }
+    }
 }

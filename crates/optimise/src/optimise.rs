@@ -2,9 +2,12 @@
 //! weights: a weighted sum of
 //! per-structure objectives on the dose d = A·w (squared deviation, minimum,
 //! maximum, mean and DVH objectives), minimised by projected gradient descent
-//! with Barzilai–Borwein steps (w ← max(0, w − α∇f)).
+//! with Barzilai–Borwein steps (w ← max(0, w − α∇f)). The products A·w and
+//! Aᵀ·g run on the chosen backend (`sparse_mat_vec`: WGSL kernel or its CPU
+//! twin, f32).
 
 use crate::matrix::InfluenceMatrix;
+use ferrodose_gpu::{Backend, GpuError, SparseMatVec};
 
 /// One objective on the voxels of a structure (indices into the dose grid).
 #[derive(Debug, Clone)]
@@ -136,11 +139,31 @@ pub struct Optimised {
     pub history: Vec<f64>,
 }
 
-fn objective(a: &InfluenceMatrix, objectives: &[Objective], w: &[f64]) -> (f64, Vec<f64>) {
-    let d = a.dose(w);
+/// The optimiser's two products on a backend: d = A·w with A in compressed
+/// rows by voxel (built here, the transpose of the stored matrix) and
+/// g = Aᵀ·x with the stored matrix; both are `sparse_mat_vec` kernels (f32).
+struct Products<'a> {
+    forward: SparseMatVec<'a>,
+    backward: SparseMatVec<'a>,
+}
+
+impl Products<'_> {
+    fn dose(&self, w: &[f64]) -> Result<Vec<f64>, GpuError> {
+        let w: Vec<f32> = w.iter().map(|x| *x as f32).collect();
+        Ok(self.forward.mul(&w)?.into_iter().map(f64::from).collect())
+    }
+
+    fn transpose_mul(&self, x: &[f64]) -> Result<Vec<f64>, GpuError> {
+        let x: Vec<f32> = x.iter().map(|x| *x as f32).collect();
+        Ok(self.backward.mul(&x)?.into_iter().map(f64::from).collect())
+    }
+}
+
+/// The objectives' value at dose `d` and their gradient with respect to d.
+fn value(objectives: &[Objective], d: &[f64]) -> (f64, Vec<f64>) {
     let mut gd = vec![0.0; d.len()];
-    let f = objectives.iter().map(|o| o.evaluate(&d, &mut gd)).sum();
-    (f, a.transpose_mul(&gd))
+    let f = objectives.iter().map(|o| o.evaluate(d, &mut gd)).sum();
+    (f, gd)
 }
 
 /// Equal weights, scaled so that the mean dose over `voxels` is `dose_gy`.
@@ -161,18 +184,26 @@ pub fn objective_voxels(objectives: &[Objective]) -> impl Iterator<Item = u32> +
     })
 }
 
-/// Minimises the objectives over w ≥ 0 from `start` for `iterations` steps;
-/// `on_iteration` is called with the number of steps done after each (for a
-/// progress bar).
+/// Minimises the objectives over w ≥ 0 from `start` for `iterations` steps,
+/// with the matrix–vector products on `backend` (the matrix is uploaded once
+/// to a GPU); `on_iteration` is called with the number of steps done after
+/// each (for a progress bar).
 pub fn optimise(
     a: &InfluenceMatrix,
+    backend: &Backend,
     objectives: &[Objective],
     start: Vec<f64>,
     iterations: usize,
     on_iteration: &dyn Fn(usize),
-) -> Optimised {
+) -> Result<Optimised, GpuError> {
+    let by_voxel = a.by_column.transpose();
+    let products = Products {
+        forward: SparseMatVec::new(backend, &by_voxel)?,
+        backward: SparseMatVec::new(backend, &a.by_column)?,
+    };
     let mut w = start;
-    let (mut f, mut g) = objective(a, objectives, &w);
+    let (mut f, gd) = value(objectives, &products.dose(&w)?);
+    let mut g = products.transpose_mul(&gd)?;
     let mut history = Vec::with_capacity(iterations);
     // First step: a small fraction of the weights' scale along the gradient.
     let gnorm = g.iter().map(|x| x * x).sum::<f64>().sqrt();
@@ -184,19 +215,21 @@ pub fn optimise(
     };
     for done in 1..=iterations {
         let mut step = alpha;
-        let (w_new, f_new, g_new) = loop {
+        // The gradient is computed only at the accepted trial point.
+        let (w_new, f_new, gd_new) = loop {
             let trial: Vec<f64> = w
                 .iter()
                 .zip(&g)
                 .map(|(wi, gi)| (wi - step * gi).max(0.0))
                 .collect();
-            let (ft, gt) = objective(a, objectives, &trial);
+            let (ft, gdt) = value(objectives, &products.dose(&trial)?);
             // Accept any decrease; otherwise halve (at most 30 times).
             if ft <= f || step < alpha * 1e-9 {
-                break (trial, ft, gt);
+                break (trial, ft, gdt);
             }
             step *= 0.5;
         };
+        let g_new = products.transpose_mul(&gd_new)?;
         // Barzilai–Borwein step length for the next iteration.
         let (mut sy, mut ss) = (0.0, 0.0);
         for i in 0..w.len() {
@@ -213,10 +246,10 @@ pub fn optimise(
         history.push(f);
         on_iteration(done);
     }
-    Optimised {
+    Ok(Optimised {
         weights: w,
         history,
-    }
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! every voxel it reaches, built spot-major on the CPU from the same per-pair
 //! function as the kernel's CPU twin (`ferrodose_gpu::cpu::pair_dose`).
 
-use ferrodose_gpu::{cpu::pair_dose, IonPbDose};
+use ferrodose_gpu::{cpu::pair_dose, IonPbDose, SparseError};
 use ferrodose_grid::{Grid, Point3, Vector3};
 use ferrodose_optimise::InfluenceMatrix;
 use rayon::prelude::*;
@@ -10,7 +10,11 @@ use std::ops::Range;
 
 /// Builds A for the spots of `input` on `grid` (the grid `input` was made
 /// for), keeping voxels where `keep` is true.
-pub fn influence_matrix(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> InfluenceMatrix {
+pub fn influence_matrix(
+    input: &IonPbDose,
+    grid: &Grid,
+    keep: &[bool],
+) -> Result<InfluenceMatrix, SparseError> {
     assert_eq!(keep.len(), grid.len(), "one keep flag per voxel");
     let p = &input.params;
     let shape = grid.shape();

@@ -7,8 +7,8 @@ use crate::beamlet::BeamletField;
 use crate::machine::PhotonMachine;
 use ferrodose_gpu::cpu::photon_pair_dose;
 use ferrodose_gpu::{
-    Backend, GpuError, PhotonPbDose, PhotonPbElement, PhotonPbParams, GY_PER_MEV_CM2_G_PER_MM2,
-    PHOTON_KERNEL_GAUSSIANS,
+    Backend, GpuError, PhotonPbDose, PhotonPbElement, PhotonPbParams, SparseError,
+    GY_PER_MEV_CM2_G_PER_MM2, PHOTON_KERNEL_GAUSSIANS,
 };
 use ferrodose_grid::wed_profile;
 use ferrodose_grid::{BeamGeometry, Grid, PatientPosition, Point3, Volume};
@@ -33,6 +33,8 @@ pub enum PhotonError {
     ControlPoint { index: usize, problem: String },
     #[error(transparent)]
     Gpu(#[from] GpuError),
+    #[error(transparent)]
+    Sparse(#[from] SparseError),
 }
 
 /// Rays start this far (mm) before the isocentre plane and run twice as far.
@@ -248,7 +250,7 @@ impl<'a> PhotonEngine<'a> {
                     .collect()
             })
             .collect();
-        Ok(InfluenceMatrix::from_columns(grid.len(), voxels, &dose))
+        Ok(InfluenceMatrix::from_columns(grid.len(), voxels, &dose)?)
     }
 }
 
@@ -266,7 +268,7 @@ impl PhotonEngine<'_> {
         grid: &Grid,
         voxels: &[u32],
         cutoff_mm: f64,
-    ) -> InfluenceMatrix {
+    ) -> Result<InfluenceMatrix, SparseError> {
         let m = self.machine;
         let positions: Vec<Point3<f64>> = voxels
             .iter()

@@ -20,4 +20,4 @@ pub use arc::{
 };
 pub use beamlet::{lateral_cutoff_mm, BeamletField, BeamletRow, BEAMLET_DOSE_THRESHOLD};
 pub use engine::{ControlPoint, PhotonEngine, PhotonError};
-pub use machine::PhotonMachine;
+pub use machine::{MachineError, PhotonMachine};

@@ -1,6 +1,39 @@
-//! The photon machine: a generic 6 MV linac with a 60-pair MLC.
+//! The photon machine and its file (TOML): beam quality, source-to-axis
+//! distance, source size, MLC layout, leaf transmission and leaf-end offset,
+//! jaws and off-axis fluence. The built-in generic 6 MV linac with a 60-pair
+//! MLC is such a file (`machines/generic_6mv.toml`).
 
 use ferrodose_physics::photon_kernel::PhotonKernel;
+use serde::Deserialize;
+use std::path::Path;
+
+/// A photon machine file, as written (checked by `PhotonMachine::parse`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MachineFile {
+    name: String,
+    /// Beam quality, which selects the spectrum and kernel: "6MV".
+    beam: String,
+    sad_mm: f64,
+    source_sigma_mm: f64,
+    /// (pairs, width mm at the isocentre) from −y to +y, centred on the axis.
+    leaf_pairs: Vec<(u32, f64)>,
+    leaf_transmission_pct: f64,
+    leaf_end_offset_mm: f64,
+    max_jaw_mm: f64,
+    max_element_mm: f64,
+    /// (radius mm, relative fluence).
+    off_axis: Vec<(f64, f64)>,
+}
+
+/// Why a photon machine file is refused: the file, the key and the problem.
+#[derive(Debug, thiserror::Error)]
+#[error("{source_name}: {key}: {problem}")]
+pub struct MachineError {
+    pub source_name: String,
+    pub key: String,
+    pub problem: String,
+}
 
 /// A photon treatment machine.
 #[derive(Debug, Clone)]
@@ -32,47 +65,112 @@ pub struct PhotonMachine {
 }
 
 impl PhotonMachine {
-    /// A generic 6 MV flattened beam: SAD 1000 mm; Mohan 6 MV spectrum kernel;
-    /// an effective source σ of 1.5 mm in the isocentre plane (a commissioning
-    /// parameter standing for the focal spot, 0.5–3.4 mm FWHM per Jaffray et
-    /// al., Med Phys 20:1417, 1993, magnified through the collimators, and the
-    /// extra-focal radiation; chosen, not fitted to a measured profile);
-    /// 60 leaf pairs, 40 central of
-    /// 5 mm and 10 outer of 10 mm on each side (a Millennium-120-like
-    /// layout); leaf transmission 1.5 % and a rounded-leaf-end offset of
-    /// 0.5 mm per side (typical values, not a measured machine); horns rising
-    /// to +5 % at 200 mm off axis (illustrative, to be replaced by a measured
-    /// profile).
+    /// The generic 6 MV flattened beam (`machines/generic_6mv.toml`): SAD
+    /// 1000 mm; Mohan 6 MV spectrum kernel; effective source σ 1.5 mm;
+    /// 60 leaf pairs, 40 central of 5 mm and 10 outer of 10 mm on each side;
+    /// leaf transmission 1.5 %; rounded-leaf-end offset 0.5 mm; horns rising
+    /// to +5 % at 200 mm off axis. Typical and illustrative values, not a
+    /// measured machine.
     pub fn generic_6mv() -> Self {
-        let mut leaf_boundaries_mm = vec![-200.0];
-        for _ in 0..10 {
-            leaf_boundaries_mm.push(leaf_boundaries_mm.last().unwrap() + 10.0);
+        Self::parse(
+            include_str!("../machines/generic_6mv.toml"),
+            "generic_6mv.toml",
+        )
+        .expect("the built-in machine file is valid")
+    }
+
+    /// Reads a machine file (TOML, format in `docs/plan-format.md`).
+    pub fn load(path: &Path) -> Result<Self, MachineError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| MachineError {
+            source_name: name.clone(),
+            key: "file".into(),
+            problem: e.to_string(),
+        })?;
+        Self::parse(&text, &name)
+    }
+
+    /// Parses and checks a machine file; errors name the file and the key.
+    pub fn parse(text: &str, source_name: &str) -> Result<Self, MachineError> {
+        let bad = |key: &str, problem: String| MachineError {
+            source_name: source_name.to_owned(),
+            key: key.to_owned(),
+            problem,
+        };
+        let f: MachineFile = toml::from_str(text).map_err(|e| bad("toml", e.message().into()))?;
+        let kernel = match f.beam.as_str() {
+            "6MV" => PhotonKernel::builtin_6mv(),
+            other => {
+                return Err(bad(
+                    "beam",
+                    format!("'{other}': ferrodose has a spectrum and kernel for \"6MV\" only (no flattening-filter-free or 10 MV beam yet)"),
+                ))
+            }
+        };
+        let positive = |key: &str, v: f64| {
+            if v > 0.0 && v.is_finite() {
+                Ok(v)
+            } else {
+                Err(bad(key, format!("{v}: must be a positive number")))
+            }
+        };
+        let non_negative = |key: &str, v: f64| {
+            if v >= 0.0 && v.is_finite() {
+                Ok(v)
+            } else {
+                Err(bad(key, format!("{v}: must be zero or positive")))
+            }
+        };
+        if f.leaf_pairs.is_empty() {
+            return Err(bad(
+                "leaf_pairs",
+                "give at least one [pairs, width_mm]".into(),
+            ));
         }
-        for _ in 0..40 {
-            leaf_boundaries_mm.push(leaf_boundaries_mm.last().unwrap() + 5.0);
+        let mut widths = Vec::new();
+        for (n, &(count, width)) in f.leaf_pairs.iter().enumerate() {
+            let key = format!("leaf_pairs[{n}]");
+            if count == 0 {
+                return Err(bad(&key, "0 pairs".into()));
+            }
+            widths.extend(std::iter::repeat_n(positive(&key, width)?, count as usize));
         }
-        for _ in 0..10 {
-            leaf_boundaries_mm.push(leaf_boundaries_mm.last().unwrap() + 10.0);
+        let half = 0.5 * widths.iter().sum::<f64>();
+        let mut leaf_boundaries_mm = vec![-half];
+        for w in widths {
+            leaf_boundaries_mm.push(leaf_boundaries_mm.last().expect("one boundary") + w);
         }
-        Self {
-            name: "generic 6 MV".into(),
-            sad_mm: 1000.0,
-            source_sigma_mm: 1.5,
+        if !(0.0..100.0).contains(&f.leaf_transmission_pct) {
+            return Err(bad(
+                "leaf_transmission_pct",
+                format!("{}: must lie in 0–100 %", f.leaf_transmission_pct),
+            ));
+        }
+        let off_axis: Vec<[f64; 2]> = f.off_axis.iter().map(|&(r, v)| [r, v]).collect();
+        if off_axis.first().map(|p| p[0]) != Some(0.0)
+            || off_axis.windows(2).any(|w| w[1][0] <= w[0][0])
+            || off_axis
+                .iter()
+                .any(|p| !(p[1] > 0.0 && p[0].is_finite() && p[1].is_finite()))
+        {
+            return Err(bad(
+                "off_axis",
+                "give [radius_mm, factor] rows with radii ascending from 0 and positive factors"
+                    .into(),
+            ));
+        }
+        Ok(Self {
+            name: f.name,
+            sad_mm: positive("sad_mm", f.sad_mm)?,
+            source_sigma_mm: non_negative("source_sigma_mm", f.source_sigma_mm)?,
             leaf_boundaries_mm,
-            leaf_transmission: 0.015,
-            leaf_end_offset_mm: 0.5,
-            max_jaw_mm: 200.0,
-            off_axis: vec![
-                [0.0, 1.0],
-                [50.0, 1.01],
-                [100.0, 1.03],
-                [150.0, 1.045],
-                [200.0, 1.05],
-                [300.0, 1.05],
-            ],
-            max_element_mm: 10.0,
-            kernel: PhotonKernel::builtin_6mv(),
-        }
+            leaf_transmission: 0.01 * f.leaf_transmission_pct,
+            leaf_end_offset_mm: non_negative("leaf_end_offset_mm", f.leaf_end_offset_mm)?,
+            max_jaw_mm: positive("max_jaw_mm", f.max_jaw_mm)?,
+            off_axis,
+            max_element_mm: positive("max_element_mm", f.max_element_mm)?,
+            kernel,
+        })
     }
 
     /// Leaf pairs.
@@ -107,5 +205,30 @@ mod tests {
         assert_eq!(m.leaf_boundaries_mm[50], 100.0);
         assert_eq!(*m.leaf_boundaries_mm.last().unwrap(), 200.0);
         assert!((m.off_axis_factor(125.0) - 1.0375).abs() < 1e-12);
+        assert!((m.leaf_transmission - 0.015).abs() < 1e-15);
+        assert_eq!(m.sad_mm, 1000.0);
+    }
+
+    /// Bad files are refused naming the key.
+    #[test]
+    fn refuses_bad_machine_files() {
+        let good = include_str!("../machines/generic_6mv.toml");
+        let refuse = |from: &str, to: &str, key: &str| {
+            let text = good.replace(from, to);
+            assert_ne!(text, good, "{from}");
+            let e = PhotonMachine::parse(&text, "m.toml").unwrap_err();
+            assert_eq!(e.key, key, "{e}");
+            assert!(e.to_string().starts_with("m.toml: "), "{e}");
+        };
+        refuse("beam = \"6MV\"", "beam = \"6MV FFF\"", "beam");
+        refuse("sad_mm = 1000.0", "sad_mm = -1.0", "sad_mm");
+        refuse("[40, 5.0]", "[40, 0.0]", "leaf_pairs[1]");
+        refuse(
+            "leaf_transmission_pct = 1.5",
+            "leaf_transmission_pct = 150.0",
+            "leaf_transmission_pct",
+        );
+        refuse("[50.0, 1.01]", "[0.0, 1.01]", "off_axis");
+        refuse("max_jaw_mm = 200.0", "max_jaw_mm = 200.0\njaws = 1", "toml");
     }
 }

@@ -169,8 +169,9 @@ pub struct Plan {
     /// Photon fluence optimisation (beamlets, then leaf sequencing) instead of
     /// optimising the MU of conformal apertures.
     pub fluence: Option<FluenceDef>,
-    /// Ion plans: the machine file (path relative to the plan file); absent,
-    /// the built-in generic nozzle of the modality (`IonMachine::generic`).
+    /// The machine file (path relative to the plan file): an ion nozzle
+    /// (`IonMachine`) or a photon linac (`ferrodose_photon::PhotonMachine`);
+    /// absent, the built-in generic machine of the modality.
     pub machine: Option<PathBuf>,
 }
 
@@ -470,13 +471,6 @@ impl PlanFile {
                     ));
                 }
             }
-            if plan.modality == Modality::Photon && plan.machine.is_some() {
-                return Err(bad(
-                    key(".machine"),
-                    "machine files describe ion nozzles; photon plans use the generic 6 MV machine"
-                        .into(),
-                ));
-            }
             if plan.rtplan.is_some() {
                 if !(plan.beams.is_empty() && plan.arcs.is_empty() && plan.fluence.is_none()) {
                     return Err(bad(
@@ -692,13 +686,6 @@ weight = 1e9
         );
         let k = e(&plan("particles_per_mu = 1e8"));
         assert!(k.contains(".particles_per_mu"), "{k}");
-        let photon = e(&GOOD
-            .replace(
-                "modality = \"proton\"",
-                "modality = \"photon\"\nmachine = \"m.toml\"",
-            )
-            .replace("rtplan", ""));
-        assert!(photon.contains(".machine"), "{photon}");
     }
 
     /// A machine file's range replaces the generic one, and its particle
