@@ -52,7 +52,7 @@ fn ion_pb(c: &mut Criterion) {
     )
     .unwrap();
     let engine = PencilBeamEngine::new(&base, &rsp);
-    let input = engine.kernel_input(&beams, &grid).unwrap();
+    let input = engine.kernel_input(&beams, &grid, &cpu).unwrap();
     let pairs = grid.len() as u64 * input.spots.len() as u64;
     let mut g = c.benchmark_group("ion_pb_dose_tg119_3beams_147spots_5mm");
     g.throughput(Throughput::Elements(pairs));

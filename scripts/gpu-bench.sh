@@ -3,7 +3,8 @@
 #   cargo build --release
 # then run this script on the device with `target/release/ferrodose` and `.gl`
 # (the Vulkan loader packages, see the device notes) carried. It checks GPU
-# against CPU parity and times the ion and photon pencil-beam kernels on both, at a small
+# against CPU parity and times the ion and photon pencil-beam kernels and the
+# optimiser's sparse matrix–vector products (TG-119, 2-arc VMAT) on both, at a small
 # and at a full spot count; the output names the adapter. Copy the figures,
 # with the card, into docs/performance.md.
 set -euo pipefail

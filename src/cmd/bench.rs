@@ -125,7 +125,7 @@ fn tg119_beamlet_matrix(case: &Tg119, repeat: usize) -> Result<(), super::Error>
             .iter()
             .map(|g| BeamletField::conformal(&machine, &case.geometry(*g), &points, 0.0, 5.0))
             .collect::<Result<Vec<_>, _>>()?;
-        let a = engine.beamlet_matrix(&fields, &case.grid, &case.body_rows, cutoff)?;
+        let a = engine.beamlet_matrix(&fields, &case.grid, &case.body_rows, cutoff, &cpu)?;
         best = best.min(t.elapsed().as_secs_f64());
         last = Some(a);
     }
@@ -205,7 +205,8 @@ fn tg119_proton_benchmark(
     let base = IonBaseData::protons(&energies, |e| machine.energy_spread(e), 0.1)?;
     let setup_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let input = PencilBeamEngine::new(&base, &rsp).kernel_input(&beams, &case.grid)?;
+    let input = PencilBeamEngine::new(&base, &rsp).kernel_input(&beams, &case.grid, &cpu)?;
+    let input_s = t.elapsed().as_secs_f64();
     let mut keep = vec![false; case.grid.len()];
     for v in &case.body_rows {
         keep[*v as usize] = true;
@@ -223,6 +224,7 @@ fn tg119_proton_benchmark(
         a.bytes() as f64 / 1e6
     );
     print_matrix_time(&cpu, matrix_s, a.nnz(), "spot");
+    println!("  of which the spots' rays (WED and σ_MCS profiles): {input_s:.3} s");
     let start = uniform_start(&a, &target, 2.0);
     let objectives = super::run::target_objectives(target, 2.0);
     time_optimiser(&a, &objectives, &start, iterations, backends)
@@ -304,7 +306,7 @@ fn liver_two_arcs(
         .filter(|(_, d)| **d > 0.05)
         .map(|(n, _)| n as u32)
         .collect();
-    let a = PhotonEngine::new(machine, density).control_point_matrix(&cps, grid, &rows)?;
+    let a = PhotonEngine::new(machine, density).control_point_matrix(&cps, grid, &rows, &cpu)?;
     let matrix_s = t.elapsed().as_secs_f64();
     let target = ptv.resample_nearest(grid).voxel_indices();
     println!(
@@ -364,7 +366,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
     let shape = [0, 1, 2]
         .map(|a| ((ct.shape()[a] - 1) as f64 * ct.spacing_mm()[a] / args.grid_mm) as usize + 1);
     let grid = Grid::axial(shape, [args.grid_mm; 3], ct.origin_mm())?;
-    let input = PencilBeamEngine::new(&base, &rsp).kernel_input(&beams, &grid)?;
+    let input = PencilBeamEngine::new(&base, &rsp).kernel_input(&beams, &grid, &cpu)?;
     let pairs = grid.len() as f64 * input.spots.len() as f64;
     println!(
         "case: liver phantom, 3 proton beams, {} of {placed} placed spots, {} energies, {}×{}×{} voxels of {} mm ({:.3e} voxel–spot pairs)",
@@ -402,7 +404,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
     };
     let geometry = BeamGeometry::coplanar(181.0, iso, phantom.patient_position);
     let cps = arc_control_points(&machine, &geometry, &arc, ptv)?;
-    let photon = PhotonEngine::new(&machine, &density).kernel_input(&cps, &grid)?;
+    let photon = PhotonEngine::new(&machine, &density).kernel_input(&cps, &grid, &cpu)?;
     let pairs = grid.len() as f64 * photon.elements.len() as f64;
     println!(
         "case: liver phantom, one 6 MV arc of {} control points, {} fluence elements, same grid ({pairs:.3e} voxel–element pairs)",

@@ -104,7 +104,7 @@ pub fn photon_plan(
                 .collect::<Result<Vec<_>, _>>()?;
             let a = progress::with_spinner(
                 &format!("influence matrix of {} control points", cps.len()),
-                || engine.control_point_matrix(&cps, grid, &rows),
+                || engine.control_point_matrix(&cps, grid, &rows, backend),
             )?;
             eprintln!(
                 "photon plan '{}': {} control points over {} voxels ({} influence entries, {:.0} MB) in {:.1} s; optimising MU, {iterations} iterations",
@@ -139,7 +139,7 @@ pub fn photon_plan(
                 .fold(f.beamlet_mm, f64::max);
             let cutoff = lateral_cutoff_mm(machine, 0.5 * leaf_mm, BEAMLET_DOSE_THRESHOLD);
             let a = progress::with_spinner("beamlet influence matrix", || {
-                engine.beamlet_matrix(&fields, grid, &rows, cutoff)
+                engine.beamlet_matrix(&fields, grid, &rows, cutoff, backend)
             })?;
             eprintln!(
                 "photon plan '{}': {} beamlets of {} mm in {} directions over {} voxels (cut-off {cutoff} mm, {} influence entries, {:.0} MB) in {:.1} s; optimising fluence, {iterations} iterations",
@@ -169,7 +169,7 @@ pub fn photon_plan(
             // from the sequenced values with the same objectives.
             let segments = progress::with_spinner(
                 &format!("influence matrix of {} segments", cps.len()),
-                || engine.control_point_matrix(&cps, grid, &rows),
+                || engine.control_point_matrix(&cps, grid, &rows, backend),
             )?;
             let sequenced_mu: Vec<f64> = cps.iter().map(|cp| cp.mu).collect();
             let sequenced = segments.dose(&sequenced_mu);

@@ -120,7 +120,7 @@ fn optimise_weights(
         goal_gy,
         organ_objectives,
     } = goal;
-    let mut input = engine.kernel_input(beams, grid)?;
+    let mut input = engine.kernel_input(beams, grid, backend)?;
     input.idd = engine.base.table(Quantity::RbeWeightedDose).to_vec();
     // Rows for the target and for every voxel an organ objective looks at.
     let mut keep = target.data().to_vec();

@@ -13,7 +13,8 @@ pub use context::{GpuContext, GpuError, WORKGROUP};
 pub use kernels::{
     CompressedRows, IonPbDose, IonPbParams, IonPbSpot, PhotonPbDose, PhotonPbElement,
     PhotonPbParams, PiecewiseLinear, PiecewiseLinearParams, SparseError, SparseMatVec,
-    SparseMatVecParams, TableError, GY_PER_MEV_CM2_G_PER_MM2, PHOTON_KERNEL_GAUSSIANS,
+    SparseMatVecParams, TableError, WedProfileParams, WedProfiles, WedRay,
+    GY_PER_MEV_CM2_G_PER_MM2, PHOTON_KERNEL_GAUSSIANS,
 };
 
 /// Which device the user asked for.

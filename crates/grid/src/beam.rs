@@ -8,6 +8,7 @@
 //! frame `B` has `Z_b` pointing from the isocentre to the source; beam's-eye-view
 //! positions (spots, leaves) are given along `X_b`, `Y_b` in the isocentre plane.
 
+use crate::{index_ray, Grid, IndexRay};
 use nalgebra::{Matrix3, Point3, Rotation3, Vector3};
 use serde::{Deserialize, Serialize};
 
@@ -144,6 +145,23 @@ impl BeamFrame {
             Some(sad) => (self.bev_to_patient(x_mm, y_mm) - self.source_mm(sad)).normalize(),
             None => self.direction(),
         }
+    }
+
+    /// The ray aimed at beam's-eye-view `(x, y)` (`ray_direction`) from
+    /// `reach_mm` before the isocentre plane to `reach_mm` beyond it, clipped
+    /// to `grid` with samples every `step_mm` (`index_ray`); `None` when it
+    /// misses the grid.
+    pub fn aimed_ray(
+        &self,
+        grid: &Grid,
+        (x_mm, y_mm): (f64, f64),
+        sad_mm: Option<f64>,
+        reach_mm: f64,
+        step_mm: f64,
+    ) -> Option<(Vector3<f64>, IndexRay)> {
+        let dir = self.ray_direction(x_mm, y_mm, sad_mm);
+        let start = self.bev_to_patient(x_mm, y_mm) - dir * reach_mm;
+        index_ray(grid, &start, &dir, 2.0 * reach_mm, step_mm).map(|r| (dir, r))
     }
 
     /// Beam's-eye-view position (mm) in the isocentre plane of the ray through

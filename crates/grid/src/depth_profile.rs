@@ -1,89 +1,76 @@
-//! Water-equivalent (radiological) depth along a ray through a scaling
-//! volume: relative stopping power for ions, relative electron density for
-//! photons.
+//! Rays for ray casting (the `wed_profile` kernel): where a ray enters and
+//! leaves a grid, in the kernel's index coordinates, and how many samples
+//! of water-equivalent depth it takes.
 
-use crate::{trace_ray, Point3, Vector3, Volume};
+use crate::{Grid, Point3, Vector3};
 
-/// WED profile of one ray: where it enters the volume and the WED (mm) at
-/// every `step_mm` of geometric distance from there.
+/// A ray clipped to a grid.
 #[derive(Debug, Clone, PartialEq)]
-pub struct WedProfile {
-    /// Entry point into the volume (mm, patient coordinates).
+pub struct IndexRay {
+    /// Entry point into the grid (mm, patient coordinates).
     pub entry_mm: Point3<f64>,
-    /// Cumulative WED (mm of water) at entry + k·step_mm along the ray.
-    pub wed_mm: Vec<f32>,
+    /// The entry point in index coordinates, where voxel (i, j, k) spans
+    /// [i, i + 1) × [j, j + 1) × [k, k + 1).
+    pub entry_index: [f64; 3],
+    /// Index coordinates per mm along the ray.
+    pub index_per_mm: [f64; 3],
+    /// Samples `step_mm` apart from the entry point to the exit (≥ 2).
+    pub n_samples: usize,
 }
 
-/// Traces the ray from `start` along unit `dir` for `length_mm` through the RSP
-/// volume and samples the cumulative WED every `step_mm` from the entry point,
-/// to the exit (at least two samples). `None` when the ray misses the volume.
-pub fn wed_profile(
-    rsp: &Volume<f32>,
+/// The ray from `start` along unit `dir` for `length_mm`, clipped to `grid`
+/// (slab method), with samples every `step_mm` from its entry to its exit;
+/// `None` when it misses the grid.
+pub fn index_ray(
+    grid: &Grid,
     start: &Point3<f64>,
     dir: &Vector3<f64>,
     length_mm: f64,
     step_mm: f64,
-) -> Option<WedProfile> {
-    let end = start + dir * length_mm;
-    let segments = trace_ray(rsp.grid(), start, &end);
-    let first = segments.first()?;
-    let last = segments.last()?;
-    let entry = first.entry_mm;
-    let span = last.entry_mm + last.length_mm - entry;
-    let n = ((span / step_mm).ceil() as usize + 1).max(2);
-    let mut wed = Vec::with_capacity(n);
-    let (mut seg, mut acc) = (0usize, 0.0f64);
-    for k in 0..n {
-        let t = entry + k as f64 * step_mm;
-        // Whole segments that end before t.
-        while seg < segments.len() && segments[seg].entry_mm + segments[seg].length_mm <= t {
-            acc += segments[seg].length_mm * f64::from(rsp.data()[segments[seg].index]);
-            seg += 1;
+) -> Option<IndexRay> {
+    let a = grid.patient_to_continuous(start).add_scalar(0.5);
+    let d = grid.patient_to_continuous(&(start + dir)).add_scalar(0.5) - a;
+    let shape = grid.shape();
+    let (mut t0, mut t1) = (0.0f64, length_mm);
+    for ax in 0..3 {
+        let n = shape[ax] as f64;
+        if d[ax] == 0.0 {
+            if a[ax] < 0.0 || a[ax] >= n {
+                return None;
+            }
+        } else {
+            let (ta, tb) = ((0.0 - a[ax]) / d[ax], (n - a[ax]) / d[ax]);
+            t0 = t0.max(ta.min(tb));
+            t1 = t1.min(ta.max(tb));
         }
-        let partial = segments
-            .get(seg)
-            .map(|s| (t - s.entry_mm).clamp(0.0, s.length_mm) * f64::from(rsp.data()[s.index]))
-            .unwrap_or(0.0);
-        wed.push((acc + partial) as f32);
     }
-    Some(WedProfile {
-        entry_mm: start + dir * entry,
-        wed_mm: wed,
+    if t0 >= t1 {
+        return None;
+    }
+    let entry = a + d * t0;
+    Some(IndexRay {
+        entry_mm: start + dir * t0,
+        entry_index: [entry.x, entry.y, entry.z],
+        index_per_mm: [d.x, d.y, d.z],
+        n_samples: (((t1 - t0) / step_mm).ceil() as usize + 1).max(2),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Grid;
 
-    /// 10 mm of RSP 1 then 10 mm of RSP 2 along z: WED rises with slope 1 then 2.
+    /// Along z through 20 voxels of 1 mm from 50 mm before the grid: entry at
+    /// the face z = 0 (index 0), 20 mm to the exit, 41 samples of 0.5 mm; a
+    /// ray beside the grid misses it.
     #[test]
-    fn two_layers() {
+    fn clips_to_the_grid() {
         let g = Grid::axial([1, 1, 20], [1.0, 1.0, 1.0], Point3::new(0.0, 0.0, 0.5)).unwrap();
-        let data = (0..20).map(|k| if k < 10 { 1.0 } else { 2.0 }).collect();
-        let rsp = Volume::from_vec(g, data);
-        let p = wed_profile(
-            &rsp,
-            &Point3::new(0.0, 0.0, -50.0),
-            &Vector3::z(),
-            200.0,
-            0.5,
-        )
-        .unwrap();
-        assert!((p.entry_mm - Point3::new(0.0, 0.0, 0.0)).norm() < 1e-9);
-        assert_eq!(p.wed_mm.len(), 41);
-        assert!((p.wed_mm[10] - 5.0).abs() < 1e-5);
-        assert!((p.wed_mm[20] - 10.0).abs() < 1e-5);
-        assert!((p.wed_mm[30] - 20.0).abs() < 1e-5);
-        assert!((p.wed_mm[40] - 30.0).abs() < 1e-5);
-        assert!(wed_profile(
-            &rsp,
-            &Point3::new(5.0, 0.0, -50.0),
-            &Vector3::z(),
-            200.0,
-            0.5
-        )
-        .is_none());
+        let r = index_ray(&g, &Point3::new(0.0, 0.0, -50.0), &Vector3::z(), 200.0, 0.5).unwrap();
+        assert!((r.entry_mm - Point3::new(0.0, 0.0, 0.0)).norm() < 1e-9);
+        assert!(r.entry_index[2].abs() < 1e-9 && (r.entry_index[0] - 0.5).abs() < 1e-9);
+        assert_eq!(r.index_per_mm, [0.0, 0.0, 1.0]);
+        assert_eq!(r.n_samples, 41);
+        assert!(index_ray(&g, &Point3::new(5.0, 0.0, -50.0), &Vector3::z(), 200.0, 0.5).is_none());
     }
 }

@@ -16,7 +16,7 @@ mod sample;
 mod volume;
 
 pub use beam::{BeamFrame, BeamGeometry, PatientPosition};
-pub use depth_profile::{wed_profile, WedProfile};
+pub use depth_profile::{index_ray, IndexRay};
 pub use grid::{Grid, GridError};
 pub use nalgebra::{Matrix3, Point3, Vector3};
 pub use ray::{trace_ray, RaySegment};

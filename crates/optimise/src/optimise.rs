@@ -7,7 +7,8 @@
 //! twin, f32).
 
 use crate::matrix::InfluenceMatrix;
-use ferrodose_gpu::{Backend, GpuError, SparseMatVec};
+use ferrodose_gpu::{Backend, CompressedRows, GpuError, SparseMatVec};
+use rayon::prelude::*;
 
 /// One objective on the voxels of a structure (indices into the dose grid).
 #[derive(Debug, Clone)]
@@ -49,6 +50,28 @@ pub enum Objective {
 }
 
 impl Objective {
+    /// The voxels the objective reads.
+    fn voxels(&self) -> &[u32] {
+        match self {
+            Self::SquaredDeviation { voxels, .. }
+            | Self::MaxDose { voxels, .. }
+            | Self::MinDose { voxels, .. }
+            | Self::MeanDose { voxels, .. }
+            | Self::Dvh { voxels, .. } => voxels,
+        }
+    }
+
+    /// The voxels the objective reads, to renumber them.
+    fn voxels_mut(&mut self) -> &mut Vec<u32> {
+        match self {
+            Self::SquaredDeviation { voxels, .. }
+            | Self::MaxDose { voxels, .. }
+            | Self::MinDose { voxels, .. }
+            | Self::MeanDose { voxels, .. }
+            | Self::Dvh { voxels, .. } => voxels,
+        }
+    }
+
     /// Value and, added into `grad_dose`, its gradient with respect to d.
     fn evaluate(&self, d: &[f64], grad_dose: &mut [f64]) -> f64 {
         match self {
@@ -139,9 +162,10 @@ pub struct Optimised {
     pub history: Vec<f64>,
 }
 
-/// The optimiser's two products on a backend: d = A·w with A in compressed
-/// rows by voxel (built here, the transpose of the stored matrix) and
-/// g = Aᵀ·x with the stored matrix; both are `sparse_mat_vec` kernels (f32).
+/// The optimiser's two products on a backend, on the rows of A that the
+/// objectives read (no other voxel's dose enters the objective or its
+/// gradient): d = A·w with A in compressed rows by objective voxel, and
+/// g = Aᵀ·x with its transpose; both are `sparse_mat_vec` kernels (f32).
 struct Products<'a> {
     forward: SparseMatVec<'a>,
     backward: SparseMatVec<'a>,
@@ -157,6 +181,43 @@ impl Products<'_> {
         let x: Vec<f32> = x.iter().map(|x| *x as f32).collect();
         Ok(self.backward.mul(&x)?.into_iter().map(f64::from).collect())
     }
+}
+
+/// A restricted to the voxels the objectives read: (A by column over those
+/// rows, numbered in ascending voxel order, and the objectives with their
+/// voxels renumbered to those rows).
+fn restrict(a: &InfluenceMatrix, objectives: &[Objective]) -> (CompressedRows, Vec<Objective>) {
+    let mut voxels: Vec<u32> = objective_voxels(objectives).collect();
+    voxels.sort_unstable();
+    voxels.dedup();
+    let mut row_of = vec![u32::MAX; a.n_voxels()];
+    for (r, v) in voxels.iter().enumerate() {
+        row_of[*v as usize] = r as u32;
+    }
+    let columns = (0..a.n_columns())
+        .into_par_iter()
+        .map(|s| {
+            let (vox, dose) = a.column(s);
+            vox.iter()
+                .zip(dose)
+                .filter(|(v, _)| row_of[**v as usize] != u32::MAX)
+                .map(|(v, d)| (row_of[*v as usize], *d))
+                .unzip()
+        })
+        .collect();
+    let by_column = CompressedRows::from_rows(voxels.len(), columns)
+        .expect("a subset of a valid matrix is valid");
+    let renumbered = objectives
+        .iter()
+        .map(|o| {
+            let mut o = o.clone();
+            for v in o.voxels_mut() {
+                *v = row_of[*v as usize];
+            }
+            o
+        })
+        .collect();
+    (by_column, renumbered)
 }
 
 /// The objectives' value at dose `d` and their gradient with respect to d.
@@ -175,18 +236,12 @@ pub fn uniform_start(a: &InfluenceMatrix, voxels: &[u32], dose_gy: f64) -> Vec<f
 
 /// Every voxel an objective looks at (for the rows the influence matrix needs).
 pub fn objective_voxels(objectives: &[Objective]) -> impl Iterator<Item = u32> + '_ {
-    objectives.iter().flat_map(|o| match o {
-        Objective::SquaredDeviation { voxels, .. }
-        | Objective::MaxDose { voxels, .. }
-        | Objective::MinDose { voxels, .. }
-        | Objective::MeanDose { voxels, .. }
-        | Objective::Dvh { voxels, .. } => voxels.iter().copied(),
-    })
+    objectives.iter().flat_map(|o| o.voxels().iter().copied())
 }
 
 /// Minimises the objectives over w ≥ 0 from `start` for `iterations` steps,
-/// with the matrix–vector products on `backend` (the matrix is uploaded once
-/// to a GPU); `on_iteration` is called with the number of steps done after
+/// with the matrix–vector products on `backend` over the rows the objectives
+/// read (uploaded once to a GPU); `on_iteration` is called with the number of steps done after
 /// each (for a progress bar).
 pub fn optimise(
     a: &InfluenceMatrix,
@@ -196,10 +251,12 @@ pub fn optimise(
     iterations: usize,
     on_iteration: &dyn Fn(usize),
 ) -> Result<Optimised, GpuError> {
-    let by_voxel = a.by_column.transpose();
+    let (by_column, objectives) = restrict(a, objectives);
+    let objectives = &objectives[..];
+    let by_voxel = by_column.transpose();
     let products = Products {
         forward: SparseMatVec::new(backend, &by_voxel)?,
-        backward: SparseMatVec::new(backend, &a.by_column)?,
+        backward: SparseMatVec::new(backend, &by_column)?,
     };
     let mut w = start;
     let (mut f, gd) = value(objectives, &products.dose(&w)?);
@@ -283,5 +340,38 @@ mod tests {
         assert_eq!(g, vec![0.0, 2.5, 7.5, 0.0]);
         // Met when at most 25 % exceed the dose.
         assert_eq!(dvh.evaluate(&[10.0, 12.0, 14.0, 40.0], &mut g), 0.0);
+    }
+
+    /// The optimiser reads only the rows its objectives look at: voxels 0
+    /// and 2 of three, renumbered 0 and 1; a matrix without voxel 1's
+    /// entries gives bit-for-bit the same weights.
+    #[test]
+    fn products_use_the_objectives_rows_only() {
+        let a = InfluenceMatrix::from_sparse_columns(
+            3,
+            vec![(vec![0, 2], vec![1.0, 2.0]), (vec![1, 2], vec![3.0, 4.0])],
+        )
+        .unwrap();
+        let objectives = [Objective::SquaredDeviation {
+            voxels: vec![2, 0],
+            dose_gy: 2.0,
+            weight: 1.0,
+        }];
+        let (by_column, renumbered) = restrict(&a, &objectives);
+        assert_eq!(by_column.row(0), (&[0, 1][..], &[1.0, 2.0][..]));
+        assert_eq!(by_column.row(1), (&[1][..], &[4.0][..]));
+        assert_eq!(renumbered[0].voxels(), &[1, 0]);
+        let without_voxel_1 = InfluenceMatrix::from_sparse_columns(
+            3,
+            vec![(vec![0, 2], vec![1.0, 2.0]), (vec![2], vec![4.0])],
+        )
+        .unwrap();
+        let cpu = Backend::Cpu { reason: None };
+        let run = |m: &InfluenceMatrix| {
+            optimise(m, &cpu, &objectives, vec![0.1, 0.1], 20, &|_| {})
+                .unwrap()
+                .weights
+        };
+        assert_eq!(run(&a), run(&without_voxel_1));
     }
 }

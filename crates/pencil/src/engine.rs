@@ -2,10 +2,12 @@
 
 use crate::base_data::{IonBaseData, Quantity};
 use ferrodose_gpu::{
-    Backend, GpuError, IonPbDose, IonPbParams, IonPbSpot, GY_PER_MEV_CM2_G_PER_MM2,
+    Backend, GpuError, IonPbDose, IonPbParams, IonPbSpot, WedProfiles, WedRay,
+    GY_PER_MEV_CM2_G_PER_MM2,
 };
-use ferrodose_grid::{wed_profile, BeamGeometry, Grid, Volume};
+use ferrodose_grid::{BeamGeometry, Grid, IndexRay, Vector3, Volume};
 use ferrodose_physics::scattering::{highland_log_factor, WATER_RADIATION_LENGTH_G_CM2};
+use rayon::prelude::*;
 
 /// One spot: energy, position in the beam's-eye view at the isocentre plane, weight.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -130,62 +132,109 @@ impl<'a> PencilBeamEngine<'a> {
         sigma
     }
 
+    /// Spot `s` of beam `b`, checked: its energy's base-data row and its
+    /// central ray clipped to the CT (direction and index ray).
+    fn spot_ray(
+        &self,
+        beam: &BeamSpots,
+        b: usize,
+        s: usize,
+    ) -> Result<(usize, Vector3<f64>, IndexRay), PencilError> {
+        let spot = &beam.spots[s];
+        let err = |problem: String| PencilError::Spot {
+            beam: b,
+            spot: s,
+            problem,
+        };
+        let row = self.base.row(spot.energy_mev_u).map_err(err)?;
+        if !(spot.weight >= 0.0 && spot.weight.is_finite()) {
+            return Err(err(format!(
+                "weight {} must be finite and non-negative",
+                spot.weight
+            )));
+        }
+        let (dir, ray) = beam
+            .geometry
+            .frame()
+            .aimed_ray(
+                self.rsp.grid(),
+                (spot.x_mm, spot.y_mm),
+                beam.virtual_source_mm,
+                RAY_START_MM,
+                self.profile_step_mm,
+            )
+            .ok_or_else(|| {
+                err(format!(
+                    "the ray through ({:.1}, {:.1}) mm in the beam's eye view misses the CT",
+                    spot.x_mm, spot.y_mm
+                ))
+            })?;
+        Ok((row, dir, ray))
+    }
+
     /// The kernel's input for `beams` on `dose_grid`. Each spot's central ray
     /// runs from the beam's virtual source (or parallel to its axis) through
-    /// the spot's position in the isocentre plane.
+    /// the spot's position in the isocentre plane; its WED profile through
+    /// the RSP volume is ray-cast on `backend` (`wed_profile` kernel), its
+    /// σ_MCS profile integrated from that on the CPU.
     pub fn kernel_input(
         &self,
         beams: &[BeamSpots],
         dose_grid: &Grid,
+        backend: &Backend,
     ) -> Result<IonPbDose, PencilError> {
-        let mut spots = Vec::new();
-        let mut profiles = Vec::new();
-        for (b, beam) in beams.iter().enumerate() {
-            let frame = beam.geometry.frame();
-            for (s, spot) in beam.spots.iter().enumerate() {
-                let dir = frame.ray_direction(spot.x_mm, spot.y_mm, beam.virtual_source_mm);
-                let err = |problem: String| PencilError::Spot {
-                    beam: b,
-                    spot: s,
-                    problem,
-                };
-                let row = self.base.row(spot.energy_mev_u).map_err(err)?;
-                if !(spot.weight >= 0.0 && spot.weight.is_finite()) {
-                    return Err(err(format!(
-                        "weight {} must be finite and non-negative",
-                        spot.weight
-                    )));
-                }
-                let through = frame.bev_to_patient(spot.x_mm, spot.y_mm);
-                let start = through - dir * RAY_START_MM;
-                let profile = wed_profile(
-                    self.rsp,
-                    &start,
-                    &dir,
-                    2.0 * RAY_START_MM,
-                    self.profile_step_mm,
-                )
-                .ok_or_else(|| {
-                    err(format!(
-                        "the ray through ({:.1}, {:.1}) mm in the beam's eye view misses the CT",
-                        spot.x_mm, spot.y_mm
-                    ))
-                })?;
-                let e = profile.entry_mm;
-                let sigma_mcs = self.mcs_sigma_profile(row, &profile.wed_mm);
+        let index: Vec<(usize, usize)> = beams
+            .iter()
+            .enumerate()
+            .flat_map(|(b, beam)| (0..beam.spots.len()).map(move |s| (b, s)))
+            .collect();
+        let rays: Vec<(usize, Vector3<f64>, IndexRay)> = index
+            .par_iter()
+            .map(|(b, s)| self.spot_ray(&beams[*b], *b, *s))
+            .collect::<Result<_, _>>()?;
+        let wed = WedProfiles::new(
+            self.rsp.grid().shape(),
+            rays.iter()
+                .map(|(_, _, r)| {
+                    WedRay::new(
+                        r.entry_index,
+                        r.index_per_mm,
+                        self.profile_step_mm,
+                        r.n_samples,
+                    )
+                })
+                .collect(),
+        )
+        .trace_each(backend, self.rsp.data())?;
+        let traced: Vec<(IonPbSpot, Vec<[f32; 2]>)> = index
+            .par_iter()
+            .zip(&rays)
+            .zip(&wed)
+            .map(|(((b, s), (row, dir, ray)), wed)| {
+                let (beam, spot) = (&beams[*b], &beams[*b].spots[*s]);
+                let sigma_mcs = self.mcs_sigma_profile(*row, wed);
                 let max_mcs = sigma_mcs.iter().fold(0.0f32, |m, v| m.max(*v));
                 let reach2 = self.cutoff_sigmas.powi(2)
                     * (beam.sigma_air_mm.powi(2) + f64::from(max_mcs).powi(2));
-                spots.push(IonPbSpot {
+                let e = ray.entry_mm;
+                let kernel_spot = IonPbSpot {
                     origin: [e.x as f32, e.y as f32, e.z as f32, reach2 as f32],
                     dir: [dir.x as f32, dir.y as f32, dir.z as f32, spot.weight as f32],
                     sigma_air_mm: beam.sigma_air_mm as f32,
-                    energy: row as u32,
-                    profile_offset: profiles.len() as u32,
-                    profile_len: profile.wed_mm.len() as u32,
-                });
-                profiles.extend(profile.wed_mm.iter().zip(&sigma_mcs).map(|(w, s)| [*w, *s]));
-            }
+                    energy: *row as u32,
+                    profile_offset: 0,
+                    profile_len: wed.len() as u32,
+                };
+                let pairs = wed.iter().zip(&sigma_mcs).map(|(w, s)| [*w, *s]).collect();
+                (kernel_spot, pairs)
+            })
+            .collect();
+        let mut spots = Vec::with_capacity(traced.len());
+        let mut profiles = Vec::new();
+        for (mut spot, profile) in traced {
+            spot.profile_offset = profiles.len() as u32;
+            profiles.extend(profile);
+            spots.push(spot);
         }
         let g = dose_grid;
         let step = |a: usize| {
@@ -240,7 +289,7 @@ impl<'a> PencilBeamEngine<'a> {
         backend: &Backend,
         quantities: &[Quantity],
     ) -> Result<Vec<Volume<f32>>, PencilError> {
-        let mut input = self.kernel_input(beams, dose_grid)?;
+        let mut input = self.kernel_input(beams, dose_grid, backend)?;
         quantities
             .iter()
             .map(|q| {

@@ -3,7 +3,8 @@
 //! only spots whose Bragg peak falls in the target plus margin.
 
 use crate::engine::Spot;
-use ferrodose_grid::{wed_profile, BeamGeometry, Mask, Volume};
+use ferrodose_gpu::{Backend, WedProfiles, WedRay};
+use ferrodose_grid::{BeamGeometry, Mask, Volume};
 use ferrodose_physics::RangeTable;
 
 /// Settings of the spot placement (lengths in mm, WED for the depth ones).
@@ -82,39 +83,58 @@ pub fn place_spots(
         ((l / step).floor() as i64..=(h / step).ceil() as i64).map(move |n| n as f64 * step)
     };
     let profile_step = 0.5;
-    // Per position: the WED interval of the grown target along the ray.
-    let mut rays = Vec::new();
+    // Per position: its ray through the CT and, ray-cast by the
+    // `wed_profile` kernel's CPU twin, the WED interval of the grown target
+    // along it.
+    let mut aimed = Vec::new();
     for x in axis(lo[0], hi[0]) {
         for y in axis(lo[1], hi[1]) {
-            let dir = frame.ray_direction(x, y, s.virtual_source_mm);
-            let start = frame.bev_to_patient(x, y) - dir * 2000.0;
-            let Some(p) = wed_profile(rsp, &start, &dir, 4000.0, profile_step) else {
-                continue;
-            };
-            let inside: Vec<f64> = p
-                .wed_mm
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| {
-                    let q = p.entry_mm + dir * (*k as f64 * profile_step);
-                    grown
-                        .grid()
-                        .voxel_of(&q)
-                        .is_some_and(|[i, j, k]| *grown.get(i, j, k))
-                })
-                .map(|(_, w)| f64::from(*w))
-                .collect();
-            if let (Some(w0), Some(w1)) = (
-                inside.iter().copied().reduce(f64::min),
-                inside.iter().copied().reduce(f64::max),
+            if let Some((dir, ray)) = frame.aimed_ray(
+                rsp.grid(),
+                (x, y),
+                s.virtual_source_mm,
+                2000.0,
+                profile_step,
             ) {
-                rays.push((
-                    x,
-                    y,
-                    w0 - s.proximal_margin_mm,
-                    w1 * (1.0 + s.distal_margin_percent / 100.0) + s.distal_margin_mm,
-                ));
+                aimed.push((x, y, dir, ray));
             }
+        }
+    }
+    let wed = WedProfiles::new(
+        rsp.grid().shape(),
+        aimed
+            .iter()
+            .map(|(_, _, _, r)| {
+                WedRay::new(r.entry_index, r.index_per_mm, profile_step, r.n_samples)
+            })
+            .collect(),
+    )
+    .trace_each(&Backend::Cpu { reason: None }, rsp.data())
+    .expect("the CPU path does not fail");
+    let mut rays = Vec::new();
+    for ((x, y, dir, ray), wed) in aimed.iter().zip(&wed) {
+        let inside: Vec<f64> = wed
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| {
+                let q = ray.entry_mm + dir * (*k as f64 * profile_step);
+                grown
+                    .grid()
+                    .voxel_of(&q)
+                    .is_some_and(|[i, j, k]| *grown.get(i, j, k))
+            })
+            .map(|(_, w)| f64::from(*w))
+            .collect();
+        if let (Some(w0), Some(w1)) = (
+            inside.iter().copied().reduce(f64::min),
+            inside.iter().copied().reduce(f64::max),
+        ) {
+            rays.push((
+                *x,
+                *y,
+                w0 - s.proximal_margin_mm,
+                w1 * (1.0 + s.distal_margin_percent / 100.0) + s.distal_margin_mm,
+            ));
         }
     }
     // Common layers for the beam, from the deepest distal edge upwards.

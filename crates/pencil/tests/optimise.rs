@@ -72,7 +72,11 @@ fn influence_matrix_reproduces_the_kernel() {
         let engine = PencilBeamEngine::new(&base, &rsp);
         let grid = rsp.grid().clone();
         let input = engine
-            .kernel_input(std::slice::from_ref(&beam), &grid)
+            .kernel_input(
+                std::slice::from_ref(&beam),
+                &grid,
+                &Backend::Cpu { reason: None },
+            )
             .unwrap();
         let [i0, _, k0] = grid.voxel_of(&Point3::new(0.0, 0.0, 0.0)).unwrap();
         let keep: Vec<bool> = (0..grid.len())
@@ -119,7 +123,11 @@ fn sobp_problem(
     dose: f64,
 ) -> (InfluenceMatrix, Vec<Objective>) {
     let mut input = PencilBeamEngine::new(base, rsp)
-        .kernel_input(std::slice::from_ref(beam), rsp.grid())
+        .kernel_input(
+            std::slice::from_ref(beam),
+            rsp.grid(),
+            &Backend::Cpu { reason: None },
+        )
         .unwrap();
     input.idd = base.table(Quantity::RbeWeightedDose).to_vec();
     let a = influence_matrix(&input, rsp.grid(), target.data()).unwrap();

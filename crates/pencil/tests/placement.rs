@@ -1,7 +1,6 @@
 //! Spot placement on the liver phantom and TG-119.
 
-use ferrodose_gpu::{Backend, PiecewiseLinear};
-use ferrodose_grid::wed_profile;
+use ferrodose_gpu::{Backend, PiecewiseLinear, WedProfiles, WedRay};
 use ferrodose_grid::{BeamGeometry, PatientPosition, Point3, Volume};
 use ferrodose_pencil::{place_spots, PlacementSettings};
 use ferrodose_physics::{Ion, Material, RangeTable};
@@ -74,20 +73,25 @@ fn liver_spots_cover_the_ptv() {
         let dir = frame.direction();
         let mut checked = 0;
         for (x, y) in positions {
-            let prof = wed_profile(
-                &rsp,
-                &(frame.bev_to_patient(x, y) - dir * 2000.0),
-                &dir,
-                4000.0,
-                0.5,
+            let (_, ray) = frame
+                .aimed_ray(rsp.grid(), (x, y), None, 2000.0, 0.5)
+                .unwrap();
+            let wed = WedProfiles::new(
+                rsp.grid().shape(),
+                vec![WedRay::new(
+                    ray.entry_index,
+                    ray.index_per_mm,
+                    0.5,
+                    ray.n_samples,
+                )],
             )
+            .trace(&Backend::Cpu { reason: None }, rsp.data())
             .unwrap();
-            let in_ptv: Vec<f64> = prof
-                .wed_mm
+            let in_ptv: Vec<f64> = wed
                 .iter()
                 .enumerate()
                 .filter(|(k, _)| {
-                    g.voxel_of(&(prof.entry_mm + dir * (*k as f64 * 0.5)))
+                    g.voxel_of(&(ray.entry_mm + dir * (*k as f64 * 0.5)))
                         .is_some_and(|[i, j, k]| *ptv.get(i, j, k))
                 })
                 .map(|(_, w)| f64::from(*w))

@@ -3,14 +3,13 @@
 //! electron density → the `photon_pb_dose` kernel; and the MU calibration.
 
 use crate::aperture::{Aperture, FluenceElement};
-use crate::beamlet::BeamletField;
+use crate::beamlet::{lateral_cutoff_mm, BeamletField, BEAMLET_DOSE_THRESHOLD};
 use crate::machine::PhotonMachine;
 use ferrodose_gpu::cpu::photon_pair_dose;
 use ferrodose_gpu::{
-    Backend, GpuError, PhotonPbDose, PhotonPbElement, PhotonPbParams, SparseError,
-    GY_PER_MEV_CM2_G_PER_MM2, PHOTON_KERNEL_GAUSSIANS,
+    Backend, GpuError, PhotonPbDose, PhotonPbElement, PhotonPbParams, SparseError, WedProfiles,
+    WedRay, GY_PER_MEV_CM2_G_PER_MM2, PHOTON_KERNEL_GAUSSIANS,
 };
-use ferrodose_grid::wed_profile;
 use ferrodose_grid::{BeamGeometry, Grid, PatientPosition, Point3, Volume};
 use ferrodose_optimise::InfluenceMatrix;
 use ferrodose_physics::photon_kernel::KERNEL_SIGMAS_MM;
@@ -67,16 +66,18 @@ impl<'a> PhotonEngine<'a> {
     }
 
     /// The kernel elements of fluence `elements` at `geometry` with `mu` MU,
-    /// their depth profiles appended to `profiles`: `None` for an element whose
-    /// ray misses the CT (it runs through air beside it and deposits nothing
-    /// in it; the kernel is water's).
+    /// their depth profiles (ray-cast on `backend` by the `wed_profile`
+    /// kernel) appended to `profiles`: `None` for an element whose ray misses
+    /// the CT (it runs through air beside it and deposits nothing in it; the
+    /// kernel is water's).
     fn kernel_elements(
         &self,
         geometry: &BeamGeometry,
         elements: &[FluenceElement],
         mu: f64,
         profiles: &mut Vec<f32>,
-    ) -> Vec<Option<PhotonPbElement>> {
+        backend: &Backend,
+    ) -> Result<Vec<Option<PhotonPbElement>>, GpuError> {
         let m = self.machine;
         let frame = geometry.frame();
         let source = frame.source_mm(m.sad_mm);
@@ -84,35 +85,51 @@ impl<'a> PhotonEngine<'a> {
         let v4 = |v: ferrodose_grid::Vector3<f64>, w: f64| {
             [v.x as f32, v.y as f32, v.z as f32, w as f32]
         };
-        elements
+        let step = self.profile_step_mm;
+        let aimed: Vec<_> = elements
             .iter()
             .map(|e| {
-                let dir = frame.ray_direction(e.u_mm, e.v_mm, Some(m.sad_mm));
-                let through = frame.bev_to_patient(e.u_mm, e.v_mm);
-                let start = through - dir * RAY_START_MM;
-                let profile = wed_profile(
-                    self.density,
-                    &start,
-                    &dir,
-                    2.0 * RAY_START_MM,
-                    self.profile_step_mm,
-                )?;
-                let entry = (profile.entry_mm - source).dot(&dir);
+                frame.aimed_ray(
+                    self.density.grid(),
+                    (e.u_mm, e.v_mm),
+                    Some(m.sad_mm),
+                    RAY_START_MM,
+                    step,
+                )
+            })
+            .collect();
+        let wed = WedProfiles::new(
+            self.density.grid().shape(),
+            aimed
+                .iter()
+                .flatten()
+                .map(|(_, r)| WedRay::new(r.entry_index, r.index_per_mm, step, r.n_samples))
+                .collect(),
+        )
+        .trace_each(backend, self.density.data())?;
+        let mut wed = wed.into_iter();
+        Ok(elements
+            .iter()
+            .zip(&aimed)
+            .map(|(e, aimed)| {
+                let (dir, ray) = aimed.as_ref()?;
+                let profile = wed.next().expect("one profile per ray that meets the CT");
+                let entry = (ray.entry_mm - source).dot(dir);
                 let element = PhotonPbElement {
                     source: v4(source.coords, mu * self.fluence_per_mu * e.relative_fluence),
                     bev_x: v4(frame.bev_x, e.u_mm),
                     bev_y: v4(frame.bev_y, e.v_mm),
                     axis: v4(axis, m.sad_mm),
-                    ray: v4(dir, entry),
+                    ray: v4(*dir, entry),
                     half_u: e.half_u_mm as f32,
                     half_v: e.half_v_mm as f32,
                     profile_offset: profiles.len() as u32,
-                    profile_len: profile.wed_mm.len() as u32,
+                    profile_len: profile.len() as u32,
                 };
-                profiles.extend(profile.wed_mm);
+                profiles.extend(profile);
                 Some(element)
             })
-            .collect()
+            .collect())
     }
 
     /// The kernel's input for `points` (MU as given) on `grid`; refuses a
@@ -120,10 +137,12 @@ impl<'a> PhotonEngine<'a> {
     /// points at the same geometry with the same rectangle become one element
     /// carrying their summed fluence × MU (dose is linear in fluence, so this
     /// is exact): the step-and-shoot segments of a beam share most of theirs.
+    /// Rays are cast on `backend`.
     pub fn kernel_input(
         &self,
         points: &[ControlPoint],
         grid: &Grid,
+        backend: &Backend,
     ) -> Result<PhotonPbDose, PhotonError> {
         let m = self.machine;
         let mut groups: Vec<MergedElements> = Vec::new();
@@ -161,8 +180,8 @@ impl<'a> PhotonEngine<'a> {
         let mut profiles = Vec::new();
         let kernel: Vec<Vec<Option<PhotonPbElement>>> = groups
             .iter()
-            .map(|(geo, merged, _)| self.kernel_elements(geo, merged, 1.0, &mut profiles))
-            .collect();
+            .map(|(geo, merged, _)| self.kernel_elements(geo, merged, 1.0, &mut profiles, backend))
+            .collect::<Result<_, _>>()?;
         for (index, (g, mine)) in members.iter().enumerate() {
             if mine.iter().all(|i| kernel[*g][*i].is_none()) {
                 let a = &points[index].aperture;
@@ -192,18 +211,23 @@ impl<'a> PhotonEngine<'a> {
         grid: &Grid,
         backend: &Backend,
     ) -> Result<Volume<f32>, PhotonError> {
-        let input = self.kernel_input(points, grid)?;
+        let input = self.kernel_input(points, grid, backend)?;
         Ok(Volume::from_vec(grid.clone(), input.dose(backend)?))
     }
 
     /// Dose (Gy per MU) of each control point in `voxels` of `grid`: the
     /// influence matrix of the control points' meterset weights, built on the
-    /// CPU with the kernel twin's per-pair function.
+    /// CPU with the kernel twin's per-pair function. Like the beamlet matrix,
+    /// each fluence element reaches only the voxels whose isocentre-plane
+    /// projection lies within its cut-off (`lateral_cutoff_mm` for its size
+    /// at `BEAMLET_DOSE_THRESHOLD` of its own axis dose). Rays are cast on
+    /// `backend`.
     pub fn control_point_matrix(
         &self,
         points: &[ControlPoint],
         grid: &Grid,
         voxels: &[u32],
+        backend: &Backend,
     ) -> Result<InfluenceMatrix, PhotonError> {
         let unit: Vec<ControlPoint> = points
             .iter()
@@ -214,40 +238,59 @@ impl<'a> PhotonEngine<'a> {
             .collect();
         let mut columns = Vec::with_capacity(unit.len());
         for cp in &unit {
-            let input = self.kernel_input(std::slice::from_ref(cp), grid)?;
+            let input = self.kernel_input(std::slice::from_ref(cp), grid, backend)?;
             columns.push(input);
         }
-        let positions: Vec<[f32; 3]> = voxels
+        let positions: Vec<Point3<f64>> = voxels
             .iter()
             .map(|v| {
                 let [i, j, k] = grid.ijk(*v as usize);
-                let p = grid.voxel_centre(i, j, k);
-                [p.x as f32, p.y as f32, p.z as f32]
+                grid.voxel_centre(i, j, k)
             })
             .collect();
+        // Each element's cut-off (mm from its centre, isocentre plane) by
+        // its larger half-size rounded up to 0.5 mm.
+        let key = |e: &PhotonPbElement| (2.0 * e.half_u.max(e.half_v)).ceil() as u32;
+        let mut keys: Vec<u32> = columns
+            .iter()
+            .flat_map(|c| c.elements.iter().map(key))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let cutoffs: HashMap<u32, f64> = keys
+            .par_iter()
+            .map(|k| {
+                let half = 0.5 * f64::from(*k);
+                (
+                    *k,
+                    lateral_cutoff_mm(self.machine, half, BEAMLET_DOSE_THRESHOLD),
+                )
+            })
+            .collect();
+        let cell_mm = lateral_cutoff_mm(self.machine, 2.5, BEAMLET_DOSE_THRESHOLD);
         let dose: Vec<Vec<f32>> = columns
             .par_iter()
-            .map(|input| {
-                positions
-                    .iter()
-                    .map(|pos| {
-                        input
-                            .elements
-                            .iter()
-                            .map(|e| {
-                                photon_pair_dose(
-                                    &input.params,
-                                    e,
-                                    &input.idd,
-                                    &input.weights,
-                                    &input.profiles,
-                                    *pos,
-                                )
-                            })
-                            .sum::<f32>()
-                            * input.params.gy_per_unit
-                    })
-                    .collect()
+            .zip(&unit)
+            .map(|(input, cp)| {
+                let bins =
+                    ProjectionBins::new(&cp.geometry, self.machine.sad_mm, &positions, cell_mm);
+                let mut d = vec![0.0f32; positions.len()];
+                for e in &input.elements {
+                    let (u, v) = (f64::from(e.bev_x[3]), f64::from(e.bev_y[3]));
+                    for n in bins.near(u, v, cutoffs[&key(e)]) {
+                        let p = positions[n].map(|x| x as f32);
+                        d[n] += photon_pair_dose(
+                            &input.params,
+                            e,
+                            &input.idd,
+                            &input.weights,
+                            &input.profiles,
+                            [p.x, p.y, p.z],
+                        );
+                    }
+                }
+                d.iter_mut().for_each(|x| *x *= input.params.gy_per_unit);
+                d
             })
             .collect();
         Ok(InfluenceMatrix::from_columns(grid.len(), voxels, &dose)?)
@@ -261,14 +304,15 @@ impl PhotonEngine<'_> {
     /// projection to the isocentre plane lies within `cutoff_mm` of the
     /// beamlet's centre (`lateral_cutoff_mm`), each computed with the kernel
     /// twin's per-pair function; a beamlet whose ray misses the CT has an
-    /// empty column.
+    /// empty column. Rays are cast on `backend`.
     pub fn beamlet_matrix(
         &self,
         fields: &[BeamletField],
         grid: &Grid,
         voxels: &[u32],
         cutoff_mm: f64,
-    ) -> Result<InfluenceMatrix, SparseError> {
+        backend: &Backend,
+    ) -> Result<InfluenceMatrix, PhotonError> {
         let m = self.machine;
         let positions: Vec<Point3<f64>> = voxels
             .iter()
@@ -281,7 +325,8 @@ impl PhotonEngine<'_> {
         for field in fields {
             let mut profiles = Vec::new();
             let fluence = field.elements(m);
-            let elements = self.kernel_elements(&field.geometry, &fluence, 1.0, &mut profiles);
+            let elements =
+                self.kernel_elements(&field.geometry, &fluence, 1.0, &mut profiles, backend)?;
             let input = kernel_tables(m, grid, Vec::new(), profiles, self.profile_step_mm);
             // The voxels binned by their isocentre-plane projection.
             let bins = ProjectionBins::new(&field.geometry, m.sad_mm, &positions, cutoff_mm);
@@ -313,7 +358,7 @@ impl PhotonEngine<'_> {
                 .collect();
             columns.extend(field_columns);
         }
-        InfluenceMatrix::from_sparse_columns(grid.len(), columns)
+        Ok(InfluenceMatrix::from_sparse_columns(grid.len(), columns)?)
     }
 }
 
@@ -494,12 +539,11 @@ fn fluence_per_mu(m: &PhotonMachine) -> f64 {
         fluence_per_mu: 1.0,
         profile_step_mm: 1.0,
     };
+    let cpu = Backend::Cpu { reason: None };
     let input = engine
-        .kernel_input(&[reference_field(m, 50.0, 1.0)], &axis)
+        .kernel_input(&[reference_field(m, 50.0, 1.0)], &axis, &cpu)
         .expect("reference field fits the tank");
-    let dose = input
-        .dose(&Backend::Cpu { reason: None })
-        .expect("CPU dose");
+    let dose = input.dose(&cpu).expect("CPU dose");
     let max = dose.iter().fold(0.0f32, |a, d| a.max(*d));
     0.01 / f64::from(max)
 }

@@ -131,7 +131,7 @@ fn gpu_matches_cpu_on_oblique_fields() {
         let a = -30.0 + 40.0 * next();
         *leaf = [a, a + 20.0 * next()];
     }
-    let input = engine.kernel_input(&[cp], &grid).unwrap();
+    let input = engine.kernel_input(&[cp], &grid, &cpu()).unwrap();
     let c = input.dose(&cpu()).unwrap();
     let g = input.dose(&gpu).unwrap();
     let max = c.iter().fold(0.0f32, |a, v| a.max(*v));

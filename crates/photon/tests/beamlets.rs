@@ -4,8 +4,8 @@
 use ferrodose_gpu::Backend;
 use ferrodose_grid::{BeamGeometry, Grid, Mask, PatientPosition, Point3, Volume};
 use ferrodose_photon::{
-    lateral_cutoff_mm, Aperture, BeamletField, ControlPoint, PhotonEngine, PhotonMachine,
-    TargetPoints, BEAMLET_DOSE_THRESHOLD,
+    conformal_control_point, lateral_cutoff_mm, Aperture, BeamletField, ControlPoint, PhotonEngine,
+    PhotonMachine, TargetPoints, BEAMLET_DOSE_THRESHOLD,
 };
 
 /// 46.5 mm for 5 mm beamlets at 10⁻³ of the axis dose: the same search done
@@ -19,15 +19,9 @@ fn cutoff_for_5_mm_beamlets() {
     assert!((r - 46.5).abs() <= 0.5, "{r} mm");
 }
 
-/// A 40 mm cube in a water cube (4 mm voxels), gantry 30°: the sum of the
-/// beamlet columns (1 MU each) equals the engine's dose of the open field the
-/// beamlets tile (leaves and jaws at the field's edges, so transmission and
-/// leaf ends add nothing) within 1 % of the maximum where the dose exceeds
-/// 20 % of it, beyond the build-up; elsewhere what the cut-off leaves out stays below 3 % of the
-/// maximum; a beamlet's entries lie within the cut-off.
-#[test]
-fn beamlet_columns_add_up_to_the_open_field() {
-    let m = PhotonMachine::generic_6mv();
+/// A water cube of 4 mm voxels (surface at ±100 mm) and a 40 mm cube target
+/// at its centre.
+fn water_cube() -> (Grid, Volume<f32>, TargetPoints) {
     let grid = Grid::axial([50, 50, 50], [4.0; 3], Point3::new(-98.0, -98.0, -98.0)).unwrap();
     let water = Volume::filled(grid.clone(), 1.0f32);
     let cube = Mask::from_vec(
@@ -40,7 +34,75 @@ fn beamlet_columns_add_up_to_the_open_field() {
             })
             .collect(),
     );
-    let target = TargetPoints::new(&cube).unwrap();
+    (grid, water, TargetPoints::new(&cube).unwrap())
+}
+
+/// The largest |dose − matrix dose| in units of the maximum dose, where the
+/// dose exceeds 20 % of it and elsewhere, past the build-up (the surface is
+/// at y = −100 mm, dmax 15 mm): there the dose of a pencil changes by tens of
+/// % per mm, and elements of other sizes, whose depths are read along their
+/// central rays, differ at an oblique surface.
+fn worst_differences(dose: &Volume<f32>, matrix_dose: &[f64]) -> (f64, f64) {
+    let max = dose.min_max().1;
+    let (mut high, mut low) = (0.0f64, 0.0f64);
+    for (n, (d, s)) in dose.data().iter().zip(matrix_dose).enumerate() {
+        if dose.grid().ijk(n)[1] < 6 {
+            continue;
+        }
+        let diff = (f64::from(*d) - s).abs() / f64::from(max);
+        if *d > 0.2 * max {
+            high = high.max(diff);
+        } else {
+            low = low.max(diff);
+        }
+    }
+    (high, low)
+}
+
+/// A conformal control point (gantry 30°, 5 mm margin, leaf transmission and
+/// leaf ends included): its influence-matrix column, whose elements reach
+/// only the voxels within their cut-offs, against the engine's dose of the
+/// same control point. Tolerances as for the beamlets: 1 % of the maximum
+/// where the dose exceeds 20 % of it, 3 % elsewhere.
+#[test]
+fn control_point_column_matches_the_engine() {
+    let m = PhotonMachine::generic_6mv();
+    let (grid, water, target) = water_cube();
+    let g = BeamGeometry::coplanar(30.0, Point3::origin(), PatientPosition::Hfs);
+    let cp = conformal_control_point(&m, &g, &target, 5.0).unwrap();
+    let engine = PhotonEngine::new(&m, &water);
+    let dose = engine
+        .dose(
+            std::slice::from_ref(&cp),
+            &grid,
+            &Backend::Cpu { reason: None },
+        )
+        .unwrap();
+    let voxels: Vec<u32> = (0..grid.len() as u32).collect();
+    let a = engine
+        .control_point_matrix(
+            std::slice::from_ref(&cp),
+            &grid,
+            &voxels,
+            &Backend::Cpu { reason: None },
+        )
+        .unwrap();
+    let (high, low) = worst_differences(&dose, &a.dose(&[cp.mu]));
+    eprintln!("control point column against the engine: {high:.2e} in the field, {low:.2e} outside (of the maximum)");
+    assert!(high < 0.01, "in the field: {high}");
+    assert!(low < 0.03, "outside: {low}");
+}
+
+/// A 40 mm cube in a water cube (4 mm voxels), gantry 30°: the sum of the
+/// beamlet columns (1 MU each) equals the engine's dose of the open field the
+/// beamlets tile (leaves and jaws at the field's edges, so transmission and
+/// leaf ends add nothing) within 1 % of the maximum where the dose exceeds
+/// 20 % of it, beyond the build-up; elsewhere what the cut-off leaves out stays below 3 % of the
+/// maximum; a beamlet's entries lie within the cut-off.
+#[test]
+fn beamlet_columns_add_up_to_the_open_field() {
+    let m = PhotonMachine::generic_6mv();
+    let (grid, water, target) = water_cube();
     let g = BeamGeometry::coplanar(30.0, Point3::origin(), PatientPosition::Hfs);
     let field = BeamletField::conformal(&m, &g, &target, 0.0, 5.0).unwrap();
     // The field's rows must all span the same x extent for one rectangle.
@@ -75,27 +137,17 @@ fn beamlet_columns_add_up_to_the_open_field() {
     let voxels: Vec<u32> = (0..grid.len() as u32).collect();
     let cutoff = lateral_cutoff_mm(&m, 2.5, BEAMLET_DOSE_THRESHOLD);
     let a = engine
-        .beamlet_matrix(std::slice::from_ref(&field), &grid, &voxels, cutoff)
+        .beamlet_matrix(
+            std::slice::from_ref(&field),
+            &grid,
+            &voxels,
+            cutoff,
+            &Backend::Cpu { reason: None },
+        )
         .unwrap();
     assert_eq!(a.n_columns(), field.len());
     let sum = a.dose(&vec![1.0; field.len()]);
-    let max = open.min_max().1;
-    let (mut worst_high, mut worst_low) = (0.0f64, 0.0f64);
-    for (n, (d, s)) in open.data().iter().zip(&sum).enumerate() {
-        let diff = (f64::from(*d) - s).abs() / f64::from(max);
-        // Past the build-up (the surface is at y = −100 mm, dmax 15 mm):
-        // there the dose of a pencil changes by tens of % per mm, and pencils
-        // of 5 mm and 10 mm, whose depths are read along their central rays,
-        // differ at an oblique surface.
-        if grid.ijk(n)[1] < 6 {
-            continue;
-        }
-        if *d > 0.2 * max {
-            worst_high = worst_high.max(diff);
-        } else {
-            worst_low = worst_low.max(diff);
-        }
-    }
+    let (worst_high, worst_low) = worst_differences(&open, &sum);
     assert!(worst_high < 0.01, "in the field: {worst_high}");
     assert!(worst_low < 0.03, "outside: {worst_low}");
     // Entries of the first beamlet lie within the cut-off of its centre.

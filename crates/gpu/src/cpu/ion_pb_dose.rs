@@ -24,6 +24,7 @@ fn profile_at(profiles: &[[f32; 2]], offset: usize, len: usize, x: f32) -> [f32;
 /// Dose (Gy per unit weight × `gy_per_unit`) of one spot at position `pos`
 /// (mm): the body of the kernel's spot loop, shared by the voxel-major twin
 /// and the spot-major influence-matrix build.
+#[inline]
 pub fn pair_dose(
     p: &IonPbParams,
     spot: &IonPbSpot,

@@ -5,11 +5,13 @@ mod ion_pb_dose;
 mod photon_pb_dose;
 mod piecewise_linear;
 mod sparse_mat_vec;
+mod wed_profile;
 
 pub use ion_pb_dose::{ion_pb_dose, pair_dose};
 pub use photon_pb_dose::{erf, photon_pair_dose, photon_pb_dose};
 pub use piecewise_linear::piecewise_linear;
 pub use sparse_mat_vec::sparse_mat_vec;
+pub use wed_profile::wed_profile;
 
 use rayon::prelude::*;
 

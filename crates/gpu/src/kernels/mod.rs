@@ -5,8 +5,10 @@ mod ion_pb_dose;
 mod photon_pb_dose;
 mod piecewise_linear;
 mod sparse_mat_vec;
+mod wed_profile;
 
 pub use ion_pb_dose::{IonPbDose, IonPbParams, IonPbSpot, GY_PER_MEV_CM2_G_PER_MM2};
 pub use photon_pb_dose::{PhotonPbDose, PhotonPbElement, PhotonPbParams, PHOTON_KERNEL_GAUSSIANS};
 pub use piecewise_linear::{PiecewiseLinear, PiecewiseLinearParams, TableError};
 pub use sparse_mat_vec::{CompressedRows, SparseError, SparseMatVec, SparseMatVecParams};
+pub use wed_profile::{WedProfileParams, WedProfiles, WedRay};
