@@ -129,7 +129,7 @@ fn optimise_weights(
     }
     let a = progress::with_spinner(
         &format!("influence matrix of {} spots", input.spots.len()),
-        || influence_matrix(&input, grid, &keep),
+        || influence_matrix(&input, grid, &keep, backend),
     )?;
     let voxels = target.voxel_indices();
     if voxels.is_empty() {

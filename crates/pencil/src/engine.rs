@@ -2,7 +2,7 @@
 
 use crate::base_data::{IonBaseData, Quantity};
 use ferrodose_gpu::{
-    Backend, GpuError, IonPbDose, IonPbParams, IonPbSpot, WedProfiles, WedRay,
+    Backend, GpuError, InfluenceError, IonPbDose, IonPbParams, IonPbSpot, WedProfiles, WedRay,
     GY_PER_MEV_CM2_G_PER_MM2,
 };
 use ferrodose_grid::{BeamGeometry, Grid, IndexRay, Vector3, Volume};
@@ -45,6 +45,8 @@ pub enum PencilError {
     },
     #[error(transparent)]
     Gpu(#[from] GpuError),
+    #[error(transparent)]
+    Influence(#[from] InfluenceError),
 }
 
 /// Spot energies closer than this (MeV/u) are one energy: one base-data row,

@@ -1,21 +1,33 @@
 //! The ion dose-influence matrix: the dose (Gy) per particle of every spot in
-//! every voxel it reaches, built spot-major on the CPU from the same per-pair
-//! function as the kernel's CPU twin (`ferrodose_gpu::cpu::pair_dose`).
+//! every voxel it reaches. The voxels each spot may reach (the capsule around
+//! its central ray) are found here as row segments; the `ion_influence`
+//! kernel evaluates them on the run's backend.
 
-use ferrodose_gpu::{cpu::pair_dose, IonPbDose, SparseError};
+use crate::engine::PencilError;
+use ferrodose_gpu::{Backend, IonInfluence, IonPbDose, IonSegment};
 use ferrodose_grid::{Grid, Point3, Vector3};
 use ferrodose_optimise::InfluenceMatrix;
 use rayon::prelude::*;
 use std::ops::Range;
 
 /// Builds A for the spots of `input` on `grid` (the grid `input` was made
-/// for), keeping voxels where `keep` is true.
+/// for), keeping voxels where `keep` is true, on `backend`.
 pub fn influence_matrix(
     input: &IonPbDose,
     grid: &Grid,
     keep: &[bool],
-) -> Result<InfluenceMatrix, SparseError> {
-    assert_eq!(keep.len(), grid.len(), "one keep flag per voxel");
+    backend: &Backend,
+) -> Result<InfluenceMatrix, PencilError> {
+    let kernel = IonInfluence::new(input, reach_segments(input, grid), keep)?;
+    Ok(InfluenceMatrix {
+        by_column: kernel.matrix(backend)?,
+    })
+}
+
+/// Per spot, in spot order: the runs of voxels along i, row by row (k, then
+/// j), within the capsule around its central ray from its entry to the
+/// deepest WED where its depth–dose table is non-zero, widened by its reach.
+fn reach_segments(input: &IonPbDose, grid: &Grid) -> Vec<IonSegment> {
     let p = &input.params;
     let shape = grid.shape();
     // Per energy row: the deepest WED (mm) where its depth–dose table is
@@ -29,15 +41,11 @@ pub fn influence_matrix(
             last.min(n_depth - 1) as f32 * p.depth_step_mm
         })
         .collect();
-    let columns: Vec<(Vec<u32>, Vec<f32>)> = input
+    let per_spot: Vec<Vec<IonSegment>> = input
         .spots
         .par_iter()
-        .map(|spot| {
-            let mut unit = *spot;
-            unit.dir[3] = 1.0;
-            // Index box around the ray from its entry to the deepest WED
-            // where the spot's depth–dose table is non-zero, widened by the
-            // spot's reach.
+        .enumerate()
+        .map(|(n, spot)| {
             let len = spot.profile_len as usize;
             let profile = &input.profiles[spot.profile_offset as usize..][..len];
             let max_wed = row_end_wed[spot.energy as usize];
@@ -69,36 +77,27 @@ pub fn influence_matrix(
                 let h = (hi[a].ceil().max(-1.0) as i64).min(shape[a] as i64 - 1);
                 l..(h + 1).max(l as i64) as usize
             };
-            let (mut rows, mut vals) = (Vec::new(), Vec::new());
+            let mut segments = Vec::new();
             let step_i = grid.axis(0) * grid.spacing_mm()[0];
             let box_i = range(0);
             for k in range(2) {
                 for j in range(1) {
                     let row_start = grid.voxel_centre(0, j, k);
-                    for i in row_within_reach(&row_start, &step_i, &o, &d, reach, t_end, &box_i) {
-                        let n = grid.index(i, j, k);
-                        if !keep[n] {
-                            continue;
-                        }
-                        let c = row_start + step_i * i as f64;
-                        let v = pair_dose(
-                            p,
-                            &unit,
-                            &input.idd,
-                            &input.profiles,
-                            [c.x as f32, c.y as f32, c.z as f32],
-                        );
-                        if v > 0.0 {
-                            rows.push(n as u32);
-                            vals.push(v * p.gy_per_unit);
-                        }
+                    let run = row_within_reach(&row_start, &step_i, &o, &d, reach, t_end, &box_i);
+                    if !run.is_empty() {
+                        segments.push(IonSegment {
+                            spot: n as u32,
+                            voxel: grid.index(run.start, j, k) as u32,
+                            len: run.len() as u32,
+                            offset: 0,
+                        });
                     }
                 }
             }
-            (rows, vals)
+            segments
         })
         .collect();
-    InfluenceMatrix::from_sparse_columns(grid.len(), columns)
+    per_spot.concat()
 }
 
 /// The voxels i of a row (centres `start` + i·`step`, mm) within `reach` of

@@ -1,13 +1,16 @@
 //! CPU twins of the WGSL kernels in `shaders/`, one file per kernel with the
 //! kernel's name; each takes the same `Pod` parameters and buffers as its shader.
 
+mod ion_influence;
+mod ion_pair;
 mod ion_pb_dose;
 mod photon_pb_dose;
 mod piecewise_linear;
 mod sparse_mat_vec;
 mod wed_profile;
 
-pub use ion_pb_dose::{ion_pb_dose, pair_dose};
+pub use ion_influence::{ion_influence, segment_entries};
+pub use ion_pb_dose::ion_pb_dose;
 pub use photon_pb_dose::{erf, photon_pair_dose, photon_pb_dose};
 pub use piecewise_linear::piecewise_linear;
 pub use sparse_mat_vec::sparse_mat_vec;

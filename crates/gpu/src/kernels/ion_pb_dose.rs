@@ -1,12 +1,16 @@
-//! The ion pencil-beam dose kernel (`shaders/ion_pb_dose.wgsl`).
+//! The ion pencil-beam dose kernel (`shaders/ion_pb_dose.wgsl`, compiled after
+//! `shaders/ion_pair.wgsl`).
 
 use crate::context::{GpuContext, GpuError};
 use crate::{cpu, Backend};
 use bytemuck::{Pod, Zeroable};
 
+/// The spot–point dose shared by the ion kernels, compiled before each.
+pub(super) const ION_PAIR_WGSL: &str = include_str!("../../../../shaders/ion_pair.wgsl");
 const ION_PB_DOSE_WGSL: &str = include_str!("../../../../shaders/ion_pb_dose.wgsl");
 
-/// Uniform parameters of `ion_pb_dose.wgsl` (layout shared with the CPU twin).
+/// Uniform parameters of `ion_pb_dose.wgsl` (`Params` of `ion_pair.wgsl`;
+/// layout shared with the CPU twins).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub struct IonPbParams {
@@ -71,6 +75,35 @@ pub struct IonPbDose {
     /// (WED, σ of multiple Coulomb scattering), both mm, along each spot's ray
     /// at `profile_step_mm` intervals.
     pub profiles: Vec<[f32; 2]>,
+}
+
+/// Parameters for kernel tests: a grid of 1 mm voxels along x, y, z from
+/// `origin` (mm) of `shape`, 11-sample depth tables and profiles in 1 mm steps.
+#[cfg(test)]
+pub(super) fn unit_grid_params(
+    origin: [f32; 3],
+    shape: [u32; 3],
+    cutoff_sigmas: f32,
+    gy_per_unit: f32,
+) -> IonPbParams {
+    IonPbParams {
+        grid_origin: [origin[0], origin[1], origin[2], 0.0],
+        step_i: [1.0, 0.0, 0.0, 0.0],
+        step_j: [0.0, 1.0, 0.0, 0.0],
+        step_k: [0.0, 0.0, 1.0, 0.0],
+        nx: shape[0],
+        ny: shape[1],
+        nz: shape[2],
+        n_spots: 0,
+        n_depth: 11,
+        voxel_offset: 0,
+        n_voxels: 0,
+        _pad0: 0,
+        depth_step_mm: 1.0,
+        profile_step_mm: 1.0,
+        cutoff_sigmas,
+        gy_per_unit,
+    }
 }
 
 /// Voxel–spot evaluations per GPU dispatch at most, so that no dispatch runs long.
@@ -139,7 +172,7 @@ impl IonPbDose {
         tile: usize,
     ) -> Result<Vec<f32>, GpuError> {
         use wgpu::BufferUsages as U;
-        let pipeline = ctx.pipeline("ion_pb_dose", ION_PB_DOSE_WGSL);
+        let pipeline = ctx.pipeline("ion_pb_dose", &[ION_PAIR_WGSL, ION_PB_DOSE_WGSL].concat());
         let spots = ctx.buffer("spots", bytemuck::cast_slice(&self.spots), U::STORAGE);
         let idd = ctx.buffer("idd", bytemuck::cast_slice(&self.idd), U::STORAGE);
         let profiles = ctx.buffer("profiles", bytemuck::cast_slice(&self.profiles), U::STORAGE);
@@ -194,22 +227,8 @@ mod tests {
     fn one_spot() -> IonPbDose {
         IonPbDose {
             params: IonPbParams {
-                grid_origin: [-2.0, -2.0, 0.0, 0.0],
-                step_i: [1.0, 0.0, 0.0, 0.0],
-                step_j: [0.0, 1.0, 0.0, 0.0],
-                step_k: [0.0, 0.0, 1.0, 0.0],
-                nx: 5,
-                ny: 5,
-                nz: 3,
                 n_spots: 1,
-                n_depth: 11,
-                voxel_offset: 0,
-                n_voxels: 0,
-                _pad0: 0,
-                depth_step_mm: 1.0,
-                profile_step_mm: 1.0,
-                cutoff_sigmas: 5.0,
-                gy_per_unit: 1.0,
+                ..unit_grid_params([-2.0, -2.0, 0.0], [5, 5, 3], 5.0, 1.0)
             },
             spots: vec![IonPbSpot {
                 origin: [0.0, 0.0, -1.0, f32::MAX],

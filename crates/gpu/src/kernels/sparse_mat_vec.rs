@@ -32,6 +32,17 @@ pub enum SparseError {
     },
 }
 
+/// How one sparse matrix departs from another (`CompressedRows::difference`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowsDifference {
+    /// Entries that only one of the two holds.
+    pub only_one: usize,
+    /// Largest |difference| of an entry (a missing one counts as 0).
+    pub largest: f32,
+    /// Largest |entry| of the first matrix.
+    pub largest_entry: f32,
+}
+
 /// A sparse matrix in compressed rows: the entries of row `r` are
 /// `row_start[r]..row_start[r + 1]` of `col` (column index) and `val` (f32).
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +104,34 @@ impl CompressedRows {
     pub fn row(&self, r: usize) -> (&[u32], &[f32]) {
         let k = self.row_start[r] as usize..self.row_start[r + 1] as usize;
         (&self.col[k.clone()], &self.val[k])
+    }
+
+    /// How `other` (same number of rows, each row's columns distinct)
+    /// departs from `self`: entries only one of them holds, and the largest
+    /// |difference| of an entry (one missing from a matrix counts as 0).
+    pub fn difference(&self, other: &Self) -> RowsDifference {
+        assert_eq!(self.n_rows(), other.n_rows(), "same rows");
+        let (mut only_one, mut largest) = (0, 0.0f32);
+        for r in 0..self.n_rows() {
+            let (cols, vals) = other.row(r);
+            let mut theirs: std::collections::HashMap<u32, f32> =
+                cols.iter().copied().zip(vals.iter().copied()).collect();
+            let (cols, vals) = self.row(r);
+            for (c, v) in cols.iter().zip(vals) {
+                let w = theirs.remove(c).unwrap_or_else(|| {
+                    only_one += 1;
+                    0.0
+                });
+                largest = largest.max((v - w).abs());
+            }
+            only_one += theirs.len();
+            largest = theirs.values().fold(largest, |m, v| m.max(v.abs()));
+        }
+        RowsDifference {
+            only_one,
+            largest,
+            largest_entry: self.val.iter().fold(0.0f32, |m, v| m.max(v.abs())),
+        }
     }
 
     /// The transpose, with each row's entries in ascending column order.

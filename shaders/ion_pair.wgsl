@@ -1,0 +1,101 @@
+// The dose of one ion spot at one point, shared by the ion kernels
+// (ion_pb_dose.wgsl, ion_influence.wgsl are each compiled after this file):
+//   weight · IDD(WED) · exp(−r²/2σ²) / (2πσ²),   σ² = σ_air² + σ_MCS²,
+// where WED and σ_MCS are read at the point's projection on the spot's
+// central ray from the spot's profile (WED, and the multiple-scattering σ
+// from Fermi–Eyges moments along that ray), and r is the point's distance
+// from the ray. IDD in MeV·cm²/g per particle, lengths in mm; the caller
+// multiplies by gy_per_unit for Gy.
+// CPU twin (specification and test oracle): crates/gpu/src/cpu/ion_pair.rs
+
+struct Params {
+    grid_origin: vec4<f32>,
+    step_i: vec4<f32>,
+    step_j: vec4<f32>,
+    step_k: vec4<f32>,
+    nx: u32,
+    ny: u32,
+    nz: u32,
+    n_spots: u32,
+    n_depth: u32,
+    voxel_offset: u32,
+    n_voxels: u32,
+    _pad0: u32,
+    depth_step_mm: f32,
+    profile_step_mm: f32,
+    cutoff_sigmas: f32,
+    gy_per_unit: f32,
+}
+
+struct Spot {
+    // Start of the central ray (mm); w = squared radius (mm²) beyond which the
+    // spot deposits nothing at any depth: cut-off² × (σ_air² + max σ_MCS²).
+    origin: vec4<f32>,
+    // Unit direction; w = weight (particles).
+    dir: vec4<f32>,
+    sigma_air_mm: f32,
+    energy: u32,
+    profile_offset: u32,
+    profile_len: u32,
+}
+
+@group(0) @binding(1) var<storage, read> spots: array<Spot>;
+@group(0) @binding(2) var<storage, read> idd: array<f32>;
+// Per spot, along its ray every profile_step_mm: (WED, σ_MCS), both mm.
+@group(0) @binding(3) var<storage, read> profiles: array<vec2<f32>>;
+
+const TWO_PI: f32 = 6.283185307179586;
+
+// Linear interpolation at fractional index x in [0, len − 1].
+fn lerp_idd(base: u32, x: f32) -> f32 {
+    let i = u32(floor(x));
+    let f = x - f32(i);
+    return idd[base + i] + f * (idd[base + i + 1u] - idd[base + i]);
+}
+
+// (WED, σ_MCS) at fractional sample x of a profile; the last sample beyond its end.
+fn profile_at(offset: u32, len: u32, x: f32) -> vec2<f32> {
+    let last = f32(len - 1u);
+    if (x >= last) {
+        return profiles[offset + len - 1u];
+    }
+    let i = u32(floor(x));
+    let f = x - f32(i);
+    return profiles[offset + i] + f * (profiles[offset + i + 1u] - profiles[offset + i]);
+}
+
+// (i, j, k) of voxel v (linear index, i fastest).
+fn voxel_ijk(p: Params, v: u32) -> vec3<u32> {
+    return vec3<u32>(v % p.nx, (v / p.nx) % p.ny, v / (p.nx * p.ny));
+}
+
+// Centre (mm) of voxel (i, j, k).
+fn voxel_centre(p: Params, ijk: vec3<u32>) -> vec3<f32> {
+    return p.grid_origin.xyz + f32(ijk.x) * p.step_i.xyz + f32(ijk.y) * p.step_j.xyz
+        + f32(ijk.z) * p.step_k.xyz;
+}
+
+// Dose of `spot` at `pos` (mm) per gy_per_unit; 0 beyond its cut-off.
+fn pair_dose(p: Params, spot: Spot, pos: vec3<f32>) -> f32 {
+    let d = pos - spot.origin.xyz;
+    let t = dot(d, spot.dir.xyz);
+    if (t < 0.0) {
+        return 0.0;
+    }
+    let c = cross(d, spot.dir.xyz);
+    let r2 = dot(c, c);
+    if (r2 > spot.origin.w) {
+        return 0.0;
+    }
+    let at = profile_at(spot.profile_offset, spot.profile_len, t / p.profile_step_mm);
+    let xd = at.x / p.depth_step_mm;
+    if (xd >= f32(p.n_depth - 1u)) {
+        return 0.0;
+    }
+    let sm = at.y;
+    let s2 = spot.sigma_air_mm * spot.sigma_air_mm + sm * sm;
+    if (r2 > p.cutoff_sigmas * p.cutoff_sigmas * s2) {
+        return 0.0;
+    }
+    return spot.dir.w * lerp_idd(spot.energy * p.n_depth, xd) * exp(-0.5 * r2 / s2) / (TWO_PI * s2);
+}
