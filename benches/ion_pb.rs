@@ -2,14 +2,15 @@
 //! beams (gantry 0°, 120°, 240°) with 7 × 7 spots each at 5 mm spacing and
 //! three energies, on a 5 mm dose grid covering the body (101 × 101 × 78
 //! voxels). Reported as voxel–spot pairs per second (each pair is evaluated or
-//! rejected by the lateral cut-off), CPU twin and GPU.
+//! rejected by the lateral cut-off), CPU twin and GPU; and the same spots'
+//! influence matrix over every voxel (entries per second).
 //!
 //! `cargo bench --bench ion_pb`; results and machines in docs/performance.md.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ferrodose_gpu::{Backend, GpuContext, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, PatientPosition, Point3, Volume};
-use ferrodose_pencil::{BeamSpots, IonBaseData, PencilBeamEngine, Spot};
+use ferrodose_pencil::{influence_matrix, BeamSpots, IonBaseData, PencilBeamEngine, Spot};
 use std::hint::black_box;
 
 fn ion_pb(c: &mut Criterion) {
@@ -58,13 +59,30 @@ fn ion_pb(c: &mut Criterion) {
     g.throughput(Throughput::Elements(pairs));
     g.sample_size(10);
     g.bench_function("cpu", |b| b.iter(|| input.dose(black_box(&cpu)).unwrap()));
-    match GpuContext::new() {
-        Ok(ctx) => {
-            let name = format!("gpu {}", ctx.describe());
-            let gpu = Backend::Gpu(Box::new(ctx));
-            g.bench_function(&name, |b| b.iter(|| input.dose(black_box(&gpu)).unwrap()));
+    let gpu = match GpuContext::new() {
+        Ok(ctx) => Some(Backend::Gpu(Box::new(ctx))),
+        Err(e) => {
+            eprintln!("GPU benchmarks skipped: {e}");
+            None
         }
-        Err(e) => eprintln!("GPU benchmark skipped: {e}"),
+    };
+    if let Some(gpu) = &gpu {
+        let name = format!("gpu {}", gpu.describe().trim_start_matches("GPU: "));
+        g.bench_function(&name, |b| b.iter(|| input.dose(black_box(gpu)).unwrap()));
+    }
+    g.finish();
+
+    // The same spots' influence matrix over every voxel of the grid (the
+    // `ion_influence` kernel): entries per second.
+    let keep = vec![true; grid.len()];
+    let entries = influence_matrix(&input, &grid, &keep, &cpu).unwrap().nnz();
+    let mut g = c.benchmark_group("ion_influence_tg119_3beams_147spots_5mm");
+    g.throughput(Throughput::Elements(entries as u64));
+    g.sample_size(10);
+    for backend in std::iter::once(&cpu).chain(&gpu) {
+        g.bench_function(backend.describe(), |b| {
+            b.iter(|| influence_matrix(&input, &grid, &keep, black_box(backend)).unwrap())
+        });
     }
     g.finish();
 }

@@ -18,7 +18,7 @@ pub fn influence_matrix(
     keep: &[bool],
     backend: &Backend,
 ) -> Result<InfluenceMatrix, PencilError> {
-    let kernel = IonInfluence::new(input, reach_segments(input, grid), keep)?;
+    let kernel = IonInfluence::new(input, reach_segments(input, grid, keep), keep)?;
     Ok(InfluenceMatrix {
         by_column: kernel.matrix(backend)?,
     })
@@ -26,10 +26,19 @@ pub fn influence_matrix(
 
 /// Per spot, in spot order: the runs of voxels along i, row by row (k, then
 /// j), within the capsule around its central ray from its entry to the
-/// deepest WED where its depth–dose table is non-zero, widened by its reach.
-fn reach_segments(input: &IonPbDose, grid: &Grid) -> Vec<IonSegment> {
+/// deepest WED where its depth–dose table is non-zero, widened by its reach,
+/// and within the span of the row's kept voxels.
+fn reach_segments(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Vec<IonSegment> {
     let p = &input.params;
     let shape = grid.shape();
+    // Per row (j + ny·k): the span of i from its first to its last kept voxel.
+    let kept_span: Vec<Range<usize>> = keep
+        .par_chunks(shape[0])
+        .map(|row| match row.iter().position(|k| *k) {
+            Some(first) => first..row.iter().rposition(|k| *k).map_or(first, |l| l + 1),
+            None => 0..0,
+        })
+        .collect();
     // Per energy row: the deepest WED (mm) where its depth–dose table is
     // non-zero; beyond it every pair of the row is zero.
     let n_depth = p.n_depth as usize;
@@ -82,8 +91,13 @@ fn reach_segments(input: &IonPbDose, grid: &Grid) -> Vec<IonSegment> {
             let box_i = range(0);
             for k in range(2) {
                 for j in range(1) {
+                    let span = &kept_span[j + shape[1] * k];
+                    let within = box_i.start.max(span.start)..box_i.end.min(span.end);
+                    if within.is_empty() {
+                        continue;
+                    }
                     let row_start = grid.voxel_centre(0, j, k);
-                    let run = row_within_reach(&row_start, &step_i, &o, &d, reach, t_end, &box_i);
+                    let run = row_within_reach(&row_start, &step_i, &o, &d, reach, t_end, &within);
                     if !run.is_empty() {
                         segments.push(IonSegment {
                             spot: n as u32,
