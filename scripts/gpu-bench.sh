@@ -3,10 +3,11 @@
 #   cargo build --release
 # then run this script on the device with `target/release/ferrodose` and `.gl`
 # (the Vulkan loader packages, see the device notes) carried. It checks GPU
-# against CPU parity and times the ion and photon pencil-beam kernels and the
-# optimiser's sparse matrix–vector products (TG-119, 2-arc VMAT) on both, at a small
-# and at a full spot count; the output names the adapter. Copy the figures,
-# with the card, into docs/performance.md.
+# against CPU parity and times the ion and photon pencil-beam kernels, the
+# TG-119 influence-matrix builds (ion_influence, photon_influence kernels) and the
+# optimiser's sparse matrix–vector products (TG-119, 2-arc VMAT) on both, at a
+# small and at a full spot count; the output names the adapter. Copy the
+# figures, with the card, into docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ -d .gl ] && ! ldconfig -p | grep -q libvulkan; then

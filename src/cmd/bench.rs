@@ -123,37 +123,50 @@ fn print_matrix_time(backend: &Backend, seconds: f64, entries: usize, of: &str) 
 
 /// TG-119: the 7-beam 6 MV beamlet influence matrix of the IMRT benchmark
 /// (gantry 0°, 51°, 103°, 154°, 206°, 257°, 309°; 5 mm beamlets over the
-/// OuterTarget; every BODY voxel), built on the CPU; prints beamlets,
-/// entries, size and the time.
-fn tg119_beamlet_matrix(case: &Tg119, repeat: usize) -> Result<(), super::Error> {
-    let cpu = Backend::Cpu { reason: None };
+/// OuterTarget; every BODY voxel), built on each of `backends` (best of
+/// `repeat`); prints beamlets, entries, size, the times and how each
+/// backend's matrix departs from the first's.
+fn tg119_beamlet_matrix(
+    case: &Tg119,
+    repeat: usize,
+    backends: &[Backend],
+) -> Result<(), super::Error> {
     let density = case.calibrated(ferrodose_physics::calibration::relative_electron_density)?;
     let machine = PhotonMachine::generic_6mv();
     let points = TargetPoints::new(&case.target)?;
     let engine = PhotonEngine::new(&machine, &density);
     let cutoff = lateral_cutoff_mm(&machine, 2.5, BEAMLET_DOSE_THRESHOLD);
-    let mut best = f64::MAX;
-    let mut last = None;
-    for _ in 0..repeat.max(1) {
-        let t = Instant::now();
-        let fields = [0.0, 51.0, 103.0, 154.0, 206.0, 257.0, 309.0]
-            .iter()
-            .map(|g| BeamletField::conformal(&machine, &case.geometry(*g), &points, 0.0, 5.0))
-            .collect::<Result<Vec<_>, _>>()?;
-        let a = engine.beamlet_matrix(&fields, &case.grid, &case.body_rows, cutoff, &cpu)?;
-        best = best.min(t.elapsed().as_secs_f64());
-        last = Some(a);
+    let mut first: Option<InfluenceMatrix> = None;
+    for backend in backends {
+        let mut best = f64::MAX;
+        let mut last = None;
+        for _ in 0..repeat.max(1) {
+            let t = Instant::now();
+            let fields = [0.0, 51.0, 103.0, 154.0, 206.0, 257.0, 309.0]
+                .iter()
+                .map(|g| BeamletField::conformal(&machine, &case.geometry(*g), &points, 0.0, 5.0))
+                .collect::<Result<Vec<_>, _>>()?;
+            let a = engine.beamlet_matrix(&fields, &case.grid, &case.body_rows, cutoff, backend)?;
+            best = best.min(t.elapsed().as_secs_f64());
+            last = Some(a);
+        }
+        let a = last.expect("at least one repetition");
+        if first.is_none() {
+            println!(
+                "case: TG-119, 7 coplanar 6 MV beams, {} beamlets of 5 mm, {} BODY voxels of {} mm, cut-off {cutoff} mm: {} entries ({:.0} MB)",
+                a.n_columns(),
+                case.body_rows.len(),
+                case.grid.spacing_mm()[0],
+                a.nnz(),
+                a.bytes() as f64 / 1e6
+            );
+        }
+        print_matrix_time(backend, best, a.nnz(), "beamlet");
+        match &first {
+            Some(f) => println!("  {}", matrix_difference(f, &a)),
+            None => first = Some(a),
+        }
     }
-    let a = last.expect("at least one repetition");
-    println!(
-        "case: TG-119, 7 coplanar 6 MV beams, {} beamlets of 5 mm, {} BODY voxels of {} mm, cut-off {cutoff} mm: {} entries ({:.0} MB)",
-        a.n_columns(),
-        case.body_rows.len(),
-        case.grid.spacing_mm()[0],
-        a.nnz(),
-        a.bytes() as f64 / 1e6
-    );
-    print_matrix_time(&cpu, best, a.nnz(), "beamlet");
     Ok(())
 }
 
@@ -464,7 +477,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
     )?;
     if args.tg119.is_dir() {
         let case = Tg119::load(&args.tg119, args.grid_mm)?;
-        tg119_beamlet_matrix(&case, args.repeat)?;
+        tg119_beamlet_matrix(&case, args.repeat, &backends)?;
         tg119_proton_benchmark(&case, args.iterations, &backends)?;
     } else {
         println!(

@@ -12,10 +12,10 @@ mod kernels;
 pub use context::{GpuContext, GpuError, WORKGROUP};
 pub use kernels::{
     CompressedRows, InfluenceError, IonInfluence, IonInfluenceParams, IonPbDose, IonPbParams,
-    IonPbSpot, IonSegment, PhotonPbDose, PhotonPbElement, PhotonPbParams, PiecewiseLinear,
-    PiecewiseLinearParams, RowsDifference, SparseError, SparseMatVec, SparseMatVecParams,
-    TableError, WedProfileParams, WedProfiles, WedRay, GY_PER_MEV_CM2_G_PER_MM2,
-    PHOTON_KERNEL_GAUSSIANS,
+    IonPbSpot, IonSegment, PhotonInfluence, PhotonInfluenceParams, PhotonPbDose, PhotonPbElement,
+    PhotonPbParams, PiecewiseLinear, PiecewiseLinearParams, RowsDifference, SparseError,
+    SparseMatVec, SparseMatVecParams, TableError, WedProfileParams, WedProfiles, WedRay,
+    GY_PER_MEV_CM2_G_PER_MM2, PHOTON_KERNEL_GAUSSIANS,
 };
 
 /// Which device the user asked for.

@@ -7,8 +7,8 @@ use crate::beamlet::{lateral_cutoff_mm, BeamletField, BEAMLET_DOSE_THRESHOLD};
 use crate::machine::PhotonMachine;
 use ferrodose_gpu::cpu::photon_pair_dose;
 use ferrodose_gpu::{
-    Backend, GpuError, PhotonPbDose, PhotonPbElement, PhotonPbParams, SparseError, WedProfiles,
-    WedRay, GY_PER_MEV_CM2_G_PER_MM2, PHOTON_KERNEL_GAUSSIANS,
+    Backend, GpuError, PhotonInfluence, PhotonPbDose, PhotonPbElement, PhotonPbParams, SparseError,
+    WedProfiles, WedRay, GY_PER_MEV_CM2_G_PER_MM2, PHOTON_KERNEL_GAUSSIANS,
 };
 use ferrodose_grid::{BeamGeometry, Grid, PatientPosition, Point3, Volume};
 use ferrodose_optimise::InfluenceMatrix;
@@ -302,9 +302,10 @@ impl PhotonEngine<'_> {
     /// one column per beamlet in field order: the sparse influence matrix of
     /// fluence optimisation. A beamlet's entries are those voxels whose
     /// projection to the isocentre plane lies within `cutoff_mm` of the
-    /// beamlet's centre (`lateral_cutoff_mm`), each computed with the kernel
-    /// twin's per-pair function; a beamlet whose ray misses the CT has an
-    /// empty column. Rays are cast on `backend`.
+    /// beamlet's centre (`lateral_cutoff_mm`), computed by the
+    /// `photon_influence` kernel (the dose kernel's per-pair function) over
+    /// each beamlet's list of those voxels on `backend`; a beamlet whose ray
+    /// misses the CT has an empty column. Rays are cast on `backend` too.
     pub fn beamlet_matrix(
         &self,
         fields: &[BeamletField],
@@ -327,36 +328,36 @@ impl PhotonEngine<'_> {
             let fluence = field.elements(m);
             let elements =
                 self.kernel_elements(&field.geometry, &fluence, 1.0, &mut profiles, backend)?;
-            let input = kernel_tables(m, grid, Vec::new(), profiles, self.profile_step_mm);
-            // The voxels binned by their isocentre-plane projection.
+            // The voxels binned by their isocentre-plane projection; each
+            // beamlet whose ray meets the CT is evaluated at those within
+            // its cut-off by the `photon_influence` kernel.
             let bins = ProjectionBins::new(&field.geometry, m.sad_mm, &positions, cutoff_mm);
-            let field_columns: Vec<(Vec<u32>, Vec<f32>)> = elements
+            let near = |f: &FluenceElement| bins.near(f.u_mm, f.v_mm, cutoff_mm);
+            let (met, lists): (Vec<PhotonPbElement>, Vec<Vec<u32>>) = elements
                 .par_iter()
                 .zip(&fluence)
-                .map(|(element, f)| {
-                    let Some(e) = element else {
-                        return (Vec::new(), Vec::new());
-                    };
-                    let mut column = (Vec::new(), Vec::new());
-                    for n in bins.near(f.u_mm, f.v_mm, cutoff_mm) {
-                        let p = positions[n].map(|x| x as f32);
-                        let d = photon_pair_dose(
-                            &input.params,
-                            e,
-                            &input.idd,
-                            &input.weights,
-                            &input.profiles,
-                            [p.x, p.y, p.z],
-                        ) * input.params.gy_per_unit;
+                .filter_map(|(e, f)| e.map(|e| (e, near(f).map(|n| voxels[n]).collect())))
+                .unzip();
+            let input = kernel_tables(m, grid, met, profiles, self.profile_step_mm);
+            let doses = PhotonInfluence::new(&input, &lists)
+                .map_err(GpuError::Execution)?
+                .doses(backend)?;
+            let (mut doses, mut lists) = (doses.into_iter(), lists.into_iter());
+            for element in &elements {
+                let mut column = (Vec::new(), Vec::new());
+                if element.is_some() {
+                    let list = lists
+                        .next()
+                        .expect("one list per element that meets the CT");
+                    for (v, d) in list.into_iter().zip(doses.by_ref()) {
                         if d > 0.0 {
-                            column.0.push(voxels[n]);
+                            column.0.push(v);
                             column.1.push(d);
                         }
                     }
-                    column
-                })
-                .collect();
-            columns.extend(field_columns);
+                }
+                columns.push(column);
+            }
         }
         Ok(InfluenceMatrix::from_sparse_columns(grid.len(), columns)?)
     }

@@ -1,7 +1,7 @@
 //! Beamlet influence matrices against the engine's dose of the same open
 //! field, and the lateral cut-off against an independent evaluation.
 
-use ferrodose_gpu::Backend;
+use ferrodose_gpu::{Backend, GpuContext};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, PatientPosition, Point3, Volume};
 use ferrodose_photon::{
     conformal_control_point, lateral_cutoff_mm, Aperture, BeamletField, ControlPoint, PhotonEngine,
@@ -98,7 +98,8 @@ fn control_point_column_matches_the_engine() {
 /// beamlets tile (leaves and jaws at the field's edges, so transmission and
 /// leaf ends add nothing) within 1 % of the maximum where the dose exceeds
 /// 20 % of it, beyond the build-up; elsewhere what the cut-off leaves out stays below 3 % of the
-/// maximum; a beamlet's entries lie within the cut-off.
+/// maximum; a beamlet's entries lie within the cut-off. The GPU builds the
+/// same matrix (`photon_influence` kernel) within 1e-4 of its largest entry.
 #[test]
 fn beamlet_columns_add_up_to_the_open_field() {
     let m = PhotonMachine::generic_6mv();
@@ -146,6 +147,21 @@ fn beamlet_columns_add_up_to_the_open_field() {
         )
         .unwrap();
     assert_eq!(a.n_columns(), field.len());
+    if let Some(ctx) = GpuContext::for_tests("beamlet_columns_add_up_to_the_open_field") {
+        // The same matrix from the `photon_influence` kernel on the GPU.
+        let gpu = engine
+            .beamlet_matrix(
+                std::slice::from_ref(&field),
+                &grid,
+                &voxels,
+                cutoff,
+                &Backend::Gpu(Box::new(ctx)),
+            )
+            .unwrap();
+        let d = a.by_column.difference(&gpu.by_column);
+        eprintln!("GPU vs CPU beamlet matrix: {d:?} ({} entries)", a.nnz());
+        assert!(d.largest <= 1e-4 * d.largest_entry && d.only_one * 1000 <= a.nnz());
+    }
     let sum = a.dose(&vec![1.0; field.len()]);
     let (worst_high, worst_low) = worst_differences(&open, &sum);
     assert!(worst_high < 0.01, "in the field: {worst_high}");

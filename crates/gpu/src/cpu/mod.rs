@@ -4,6 +4,8 @@
 mod ion_influence;
 mod ion_pair;
 mod ion_pb_dose;
+mod photon_influence;
+mod photon_pair;
 mod photon_pb_dose;
 mod piecewise_linear;
 mod sparse_mat_vec;
@@ -11,7 +13,9 @@ mod wed_profile;
 
 pub use ion_influence::{ion_influence, segment_entries};
 pub use ion_pb_dose::ion_pb_dose;
-pub use photon_pb_dose::{erf, photon_pair_dose, photon_pb_dose};
+pub use photon_influence::photon_influence;
+pub use photon_pair::{erf, photon_pair_dose};
+pub use photon_pb_dose::photon_pb_dose;
 pub use piecewise_linear::piecewise_linear;
 pub use sparse_mat_vec::sparse_mat_vec;
 pub use wed_profile::wed_profile;

@@ -1,15 +1,19 @@
-//! The photon pencil-beam dose kernel (`shaders/photon_pb_dose.wgsl`).
+//! The photon pencil-beam dose kernel (`shaders/photon_pb_dose.wgsl`, compiled
+//! after `shaders/photon_pair.wgsl`).
 
 use crate::context::{GpuContext, GpuError};
 use crate::{cpu, Backend};
 use bytemuck::{Pod, Zeroable};
 
+/// The element–point dose shared by the photon kernels, compiled before each.
+pub(super) const PHOTON_PAIR_WGSL: &str = include_str!("../../../../shaders/photon_pair.wgsl");
 const PHOTON_PB_DOSE_WGSL: &str = include_str!("../../../../shaders/photon_pb_dose.wgsl");
 
 /// Gaussians in the kernel's radial profile (the physics crate's `KERNEL_SIGMAS_MM`).
 pub const PHOTON_KERNEL_GAUSSIANS: usize = 6;
 
-/// Uniform parameters of `photon_pb_dose.wgsl` (layout shared with the CPU twin).
+/// Uniform parameters of `photon_pb_dose.wgsl` (`Params` of `photon_pair.wgsl`;
+/// layout shared with the CPU twins).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub struct PhotonPbParams {
@@ -158,7 +162,10 @@ impl PhotonPbDose {
         tile: usize,
     ) -> Result<Vec<f32>, GpuError> {
         use wgpu::BufferUsages as U;
-        let pipeline = ctx.pipeline("photon_pb_dose", PHOTON_PB_DOSE_WGSL);
+        let pipeline = ctx.pipeline(
+            "photon_pb_dose",
+            &[PHOTON_PAIR_WGSL, PHOTON_PB_DOSE_WGSL].concat(),
+        );
         let buffer =
             |label, data: &[f32]| ctx.buffer(label, bytemuck::cast_slice(data), U::STORAGE);
         let elements = ctx.buffer("elements", bytemuck::cast_slice(&self.elements), U::STORAGE);
@@ -172,6 +179,53 @@ impl PhotonPbDose {
             p.n_voxels = count;
             bytemuck::bytes_of(&p).to_vec()
         })
+    }
+}
+
+/// For kernel tests: a 20 × 20 mm element (half-width 10 mm) with its source
+/// 1000 mm above the isocentre plane z = 0 on a 21 × 21 × 1 grid of 1 mm voxels.
+#[cfg(test)]
+pub(super) fn one_element() -> PhotonPbDose {
+    let mut sigma_mm = [2.0; 8];
+    sigma_mm[1..].fill(50.0);
+    let mut weights = vec![0.0; 11 * PHOTON_KERNEL_GAUSSIANS];
+    for k in 0..11 {
+        weights[k * PHOTON_KERNEL_GAUSSIANS] = 1.0;
+    }
+    PhotonPbDose {
+        params: PhotonPbParams {
+            grid_origin: [-10.0, -10.0, 0.0, 0.0],
+            step_i: [1.0, 0.0, 0.0, 0.0],
+            step_j: [0.0, 1.0, 0.0, 0.0],
+            step_k: [0.0, 0.0, 1.0, 0.0],
+            nx: 21,
+            ny: 21,
+            nz: 1,
+            n_elements: 1,
+            n_depth: 11,
+            voxel_offset: 0,
+            n_voxels: 0,
+            _pad0: 0,
+            depth_step_mm: 1.0,
+            profile_step_mm: 1.0,
+            source_sigma_mm: 0.0,
+            gy_per_unit: 1.0,
+            sigma_mm,
+        },
+        elements: vec![PhotonPbElement {
+            source: [0.0, 0.0, -1000.0, 2.0],
+            bev_x: [1.0, 0.0, 0.0, 0.0],
+            bev_y: [0.0, 1.0, 0.0, 0.0],
+            axis: [0.0, 0.0, 1.0, 1000.0],
+            ray: [0.0, 0.0, 1.0, 995.0],
+            half_u: 10.0,
+            half_v: 10.0,
+            profile_offset: 0,
+            profile_len: 10,
+        }],
+        idd: vec![3.0; 11],
+        weights,
+        profiles: (0..10).map(|i| i as f32).collect(),
     }
 }
 
@@ -234,52 +288,6 @@ mod tests {
         let max = cpu.iter().fold(0.0f32, |m, v| m.max(*v));
         for (a, b) in gpu.iter().zip(&cpu) {
             assert!((a - b).abs() <= 1e-5 * max, "{a} vs {b}");
-        }
-    }
-
-    /// A 20 × 20 mm element (half-width 10 mm) with its source 1000 mm above
-    /// the isocentre plane z = 0 on a 21 × 21 × 1 grid of 1 mm voxels.
-    fn one_element() -> PhotonPbDose {
-        let mut sigma_mm = [2.0; 8];
-        sigma_mm[1..].fill(50.0);
-        let mut weights = vec![0.0; 11 * PHOTON_KERNEL_GAUSSIANS];
-        for k in 0..11 {
-            weights[k * PHOTON_KERNEL_GAUSSIANS] = 1.0;
-        }
-        PhotonPbDose {
-            params: PhotonPbParams {
-                grid_origin: [-10.0, -10.0, 0.0, 0.0],
-                step_i: [1.0, 0.0, 0.0, 0.0],
-                step_j: [0.0, 1.0, 0.0, 0.0],
-                step_k: [0.0, 0.0, 1.0, 0.0],
-                nx: 21,
-                ny: 21,
-                nz: 1,
-                n_elements: 1,
-                n_depth: 11,
-                voxel_offset: 0,
-                n_voxels: 0,
-                _pad0: 0,
-                depth_step_mm: 1.0,
-                profile_step_mm: 1.0,
-                source_sigma_mm: 0.0,
-                gy_per_unit: 1.0,
-                sigma_mm,
-            },
-            elements: vec![PhotonPbElement {
-                source: [0.0, 0.0, -1000.0, 2.0],
-                bev_x: [1.0, 0.0, 0.0, 0.0],
-                bev_y: [0.0, 1.0, 0.0, 0.0],
-                axis: [0.0, 0.0, 1.0, 1000.0],
-                ray: [0.0, 0.0, 1.0, 995.0],
-                half_u: 10.0,
-                half_v: 10.0,
-                profile_offset: 0,
-                profile_len: 10,
-            }],
-            idd: vec![3.0; 11],
-            weights,
-            profiles: (0..10).map(|i| i as f32).collect(),
         }
     }
 }
