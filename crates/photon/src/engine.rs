@@ -302,10 +302,11 @@ impl PhotonEngine<'_> {
     /// one column per beamlet in field order: the sparse influence matrix of
     /// fluence optimisation. A beamlet's entries are those voxels whose
     /// projection to the isocentre plane lies within `cutoff_mm` of the
-    /// beamlet's centre (`lateral_cutoff_mm`), computed by the
-    /// `photon_influence` kernel (the dose kernel's per-pair function) over
-    /// each beamlet's list of those voxels on `backend`; a beamlet whose ray
-    /// misses the CT has an empty column. Rays are cast on `backend` too.
+    /// beamlet's centre (`lateral_cutoff_mm`), computed with the dose kernel's
+    /// per-pair function: on a GPU by the `photon_influence` kernel over each
+    /// beamlet's list of those voxels, on the CPU straight from the voxels'
+    /// projection bins; a beamlet whose ray misses the CT has an empty
+    /// column. Rays are cast on `backend`.
     pub fn beamlet_matrix(
         &self,
         fields: &[BeamletField],
@@ -330,9 +331,39 @@ impl PhotonEngine<'_> {
                 self.kernel_elements(&field.geometry, &fluence, 1.0, &mut profiles, backend)?;
             // The voxels binned by their isocentre-plane projection; each
             // beamlet whose ray meets the CT is evaluated at those within
-            // its cut-off by the `photon_influence` kernel.
+            // its cut-off.
             let bins = ProjectionBins::new(&field.geometry, m.sad_mm, &positions, cutoff_mm);
             let near = |f: &FluenceElement| bins.near(f.u_mm, f.v_mm, cutoff_mm);
+            // On the CPU the per-pair function straight from the bins: the
+            // kernel's voxel lists cost 1.3–1.6× the time there (TG-119:
+            // 1.80–1.90 s against 1.21–1.42 s, alternating binaries).
+            if let Backend::Cpu { .. } = backend {
+                let input = kernel_tables(m, grid, Vec::new(), profiles, self.profile_step_mm);
+                let p = &input.params;
+                columns.par_extend(elements.par_iter().zip(&fluence).map(|(element, f)| {
+                    let mut column = (Vec::new(), Vec::new());
+                    if let Some(e) = element {
+                        for n in near(f) {
+                            let q = positions[n].map(|x| x as f32);
+                            let d = photon_pair_dose(
+                                p,
+                                e,
+                                &input.idd,
+                                &input.weights,
+                                &input.profiles,
+                                [q.x, q.y, q.z],
+                            ) * p.gy_per_unit;
+                            if d > 0.0 {
+                                column.0.push(voxels[n]);
+                                column.1.push(d);
+                            }
+                        }
+                    }
+                    column
+                }));
+                continue;
+            }
+            // On a GPU the `photon_influence` kernel over each beamlet's list.
             let (met, lists): (Vec<PhotonPbElement>, Vec<Vec<u32>>) = elements
                 .par_iter()
                 .zip(&fluence)
