@@ -18,6 +18,7 @@ pub fn influence_matrix(
     keep: &[bool],
     backend: &Backend,
 ) -> Result<InfluenceMatrix, PencilError> {
+    assert_eq!(keep.len(), grid.len(), "one keep flag per voxel");
     let kernel = IonInfluence::new(input, reach_segments(input, grid, keep), keep)?;
     Ok(InfluenceMatrix {
         by_column: kernel.matrix(backend)?,
