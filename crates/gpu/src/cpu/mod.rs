@@ -22,6 +22,18 @@ pub use wed_profile::wed_profile;
 
 use rayon::prelude::*;
 
+/// Centre (mm) of the voxel at index (i, j, k): origin + i·step_i + j·step_j
+/// + k·step_k, in the kernels' order of operations (w unused).
+#[inline(always)]
+pub(crate) fn grid_point(
+    origin: &[f32; 4],
+    steps: [&[f32; 4]; 3],
+    [i, j, k]: [f32; 3],
+) -> [f32; 3] {
+    let [si, sj, sk] = steps;
+    std::array::from_fn(|a| origin[a] + i * si[a] + j * sj[a] + k * sk[a])
+}
+
 /// The voxels of one dispatch: centre of voxel 0 and the position step per
 /// index (mm, w unused), the grid's x and y sizes, the first voxel and the count.
 pub(crate) struct Lattice {
@@ -48,9 +60,7 @@ impl Lattice {
                     ((v / self.nx) % self.ny) as f32,
                     (v / (self.nx * self.ny)) as f32,
                 );
-                *out = f(std::array::from_fn(|a| {
-                    self.origin[a] + ix * si[a] + iy * sj[a] + iz * sk[a]
-                }));
+                *out = f(grid_point(&self.origin, [&si, &sj, &sk], [ix, iy, iz]));
             });
     }
 }

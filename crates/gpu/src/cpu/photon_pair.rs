@@ -102,7 +102,7 @@ pub fn photon_pair_dose(
 
 /// Centre (mm) of voxel (i, j, k) of the grid of `p`.
 #[inline(always)]
-pub(super) fn voxel_centre(p: &PhotonPbParams, [i, j, k]: [u32; 3]) -> [f32; 3] {
-    let (i, j, k) = (i as f32, j as f32, k as f32);
-    std::array::from_fn(|a| p.grid_origin[a] + i * p.step_i[a] + j * p.step_j[a] + k * p.step_k[a])
+pub(super) fn voxel_centre(p: &PhotonPbParams, ijk: [u32; 3]) -> [f32; 3] {
+    let steps = [&p.step_i, &p.step_j, &p.step_k];
+    super::grid_point(&p.grid_origin, steps, ijk.map(|n| n as f32))
 }
