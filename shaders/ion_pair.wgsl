@@ -1,11 +1,16 @@
 // The dose of one ion spot at one point, shared by the ion kernels
 // (ion_pb_dose.wgsl, ion_influence.wgsl are each compiled after this file):
-//   weight · IDD(WED) · exp(−r²/2σ²) / (2πσ²),   σ² = σ_air² + σ_MCS²,
+//   weight · [core(WED) · G(r; σ) + tail(WED) · G(r; √(σ² + σ_tail²))],
+//   G(r; s) = exp(−r²/2s²) / (2πs²),   σ² = σ_air² + σ_MCS²,
 // where WED and σ_MCS are read at the point's projection on the spot's
 // central ray from the spot's profile (WED, and the multiple-scattering σ
 // from Fermi–Eyges moments along that ray), and r is the point's distance
-// from the ray. IDD in MeV·cm²/g per particle, lengths in mm; the caller
-// multiplies by gy_per_unit for Gy.
+// from the ray. core + tail is the IDD: the primaries' part and the lateral
+// tail's (protons' nuclear halo, carbon fragments), whose σ_tail the depth
+// table also holds. Each Gaussian is cut off at its own multiple of its σ:
+// the core at cutoff_sigmas, the tail at the table's √w.
+// IDD in MeV·cm²/g per particle, lengths in mm; the caller multiplies by
+// gy_per_unit for Gy.
 // CPU twin (specification and test oracle): crates/gpu/src/cpu/ion_pair.rs
 
 struct Params {
@@ -29,7 +34,8 @@ struct Params {
 
 struct Spot {
     // Start of the central ray (mm); w = squared radius (mm²) beyond which the
-    // spot deposits nothing at any depth: cut-off² × (σ_air² + max σ_MCS²).
+    // spot deposits nothing at any depth (the larger of the core's and the
+    // tail's cut-off radius, over the spot's depths).
     origin: vec4<f32>,
     // Unit direction; w = weight (particles).
     dir: vec4<f32>,
@@ -40,17 +46,19 @@ struct Spot {
 }
 
 @group(0) @binding(1) var<storage, read> spots: array<Spot>;
-@group(0) @binding(2) var<storage, read> idd: array<f32>;
+// Per energy, every depth_step_mm of WED: (core IDD, tail IDD, σ_tail mm,
+// the tail's squared cut-off in units of its σ).
+@group(0) @binding(2) var<storage, read> depth_table: array<vec4<f32>>;
 // Per spot, along its ray every profile_step_mm: (WED, σ_MCS), both mm.
 @group(0) @binding(3) var<storage, read> profiles: array<vec2<f32>>;
 
 const TWO_PI: f32 = 6.283185307179586;
 
 // Linear interpolation at fractional index x in [0, len − 1].
-fn lerp_idd(base: u32, x: f32) -> f32 {
+fn lerp_depth(base: u32, x: f32) -> vec4<f32> {
     let i = u32(floor(x));
     let f = x - f32(i);
-    return idd[base + i] + f * (idd[base + i + 1u] - idd[base + i]);
+    return depth_table[base + i] + f * (depth_table[base + i + 1u] - depth_table[base + i]);
 }
 
 // (WED, σ_MCS) at fractional sample x of a profile; the last sample beyond its end.
@@ -94,8 +102,14 @@ fn pair_dose(p: Params, spot: Spot, pos: vec3<f32>) -> f32 {
     }
     let sm = at.y;
     let s2 = spot.sigma_air_mm * spot.sigma_air_mm + sm * sm;
-    if (r2 > p.cutoff_sigmas * p.cutoff_sigmas * s2) {
-        return 0.0;
+    let table = lerp_depth(spot.energy * p.n_depth, xd);
+    var lateral = 0.0;
+    if (r2 <= p.cutoff_sigmas * p.cutoff_sigmas * s2) {
+        lateral = table.x * exp(-0.5 * r2 / s2) / (TWO_PI * s2);
     }
-    return spot.dir.w * lerp_idd(spot.energy * p.n_depth, xd) * exp(-0.5 * r2 / s2) / (TWO_PI * s2);
+    let t2 = s2 + table.z * table.z;
+    if (table.y > 0.0 && r2 < table.w * t2) {
+        lateral = lateral + table.y * exp(-0.5 * r2 / t2) / (TWO_PI * t2);
+    }
+    return spot.dir.w * lateral;
 }

@@ -121,7 +121,9 @@ fn optimise_weights(
         organ_objectives,
     } = goal;
     let mut input = engine.kernel_input(beams, grid, backend)?;
-    input.idd = engine.base.table(Quantity::RbeWeightedDose).to_vec();
+    input.depth_table = engine
+        .base
+        .kernel_table(Quantity::RbeWeightedDose, engine.lateral_cutoff_fraction);
     // Rows for the target and for every voxel an organ objective looks at.
     let mut keep = target.data().to_vec();
     for v in objective_voxels(&organ_objectives) {

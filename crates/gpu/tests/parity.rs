@@ -82,8 +82,9 @@ fn piecewise_linear_on_tg119_ct() {
 }
 
 /// A random ion kernel input: grid of 3–29 voxels per axis (sheared axes),
-/// 1–4 energies of random depth tables, 1–199 spots with random directions,
-/// WED and σ_MCS profiles, spot sizes and weights.
+/// 1–4 energies of random depth tables (core and tail IDD, tail σ; no tail
+/// in about a third of the samples), 1–199 spots with random directions, WED
+/// and σ_MCS profiles, spot sizes and weights.
 fn random_ion_input(rng: &mut Xoshiro256PlusPlus) -> ferrodose_gpu::IonPbDose {
     use ferrodose_gpu::{IonPbDose, IonPbParams, IonPbSpot};
     let (nx, ny, nz) = (
@@ -93,8 +94,16 @@ fn random_ion_input(rng: &mut Xoshiro256PlusPlus) -> ferrodose_gpu::IonPbDose {
     );
     let n_depth = rng.random_range(2..300u32);
     let n_energy = rng.random_range(1..5u32);
-    let idd: Vec<f32> = (0..n_depth * n_energy)
-        .map(|_| rng.random_range(0.0..10.0))
+    let (mut max_tail_sigma, mut max_tail_cutoff2) = (0.0f32, 0.0f32);
+    let depth_table: Vec<[f32; 4]> = (0..n_depth * n_energy)
+        .map(|_| {
+            let tail = (rng.random_range(-1.0..2.0f32)).max(0.0);
+            let sigma_tail = rng.random_range(0.0..20.0f32);
+            let cutoff2 = rng.random_range(1.0..16.0f32);
+            max_tail_sigma = max_tail_sigma.max(sigma_tail);
+            max_tail_cutoff2 = max_tail_cutoff2.max(cutoff2);
+            [rng.random_range(0.0..10.0), tail, sigma_tail, cutoff2]
+        })
         .collect();
     let mut profiles = Vec::new();
     let cutoff: f32 = rng.random_range(2.0..6.0);
@@ -121,7 +130,12 @@ fn random_ion_input(rng: &mut Xoshiro256PlusPlus) -> ferrodose_gpu::IonPbDose {
                     rng.random_range(-20.0..20.0),
                     rng.random_range(-20.0..20.0),
                     rng.random_range(-20.0..20.0),
-                    cutoff * cutoff * (sigma_air * sigma_air + max_mcs * max_mcs),
+                    (cutoff * cutoff * (sigma_air * sigma_air + max_mcs * max_mcs)).max(
+                        max_tail_cutoff2
+                            * (sigma_air * sigma_air
+                                + max_mcs * max_mcs
+                                + max_tail_sigma * max_tail_sigma),
+                    ),
                 ],
                 dir: [d[0] / n, d[1] / n, d[2] / n, rng.random_range(0.0..1e3)],
                 sigma_air_mm: sigma_air,
@@ -151,7 +165,7 @@ fn random_ion_input(rng: &mut Xoshiro256PlusPlus) -> ferrodose_gpu::IonPbDose {
             gy_per_unit: 1e-3,
         },
         spots,
-        idd,
+        depth_table,
         profiles,
     }
 }

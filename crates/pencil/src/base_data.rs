@@ -1,15 +1,17 @@
 //! Depth tables per energy for the pencil-beam kernel, generated from
 //! ferrodose's own physics (`ferrodose-physics`): the integrated depth–dose
 //! curve (Bortfeld's model evaluated numerically for protons; primaries plus a
-//! one-generation fragment model for ¹²C), the multiple-scattering power in
+//! one-generation fragment model for ¹²C) split into the primaries' core and
+//! the lateral tail (the protons' nuclear halo, the carbon fragments) with the
+//! tail's σ, the multiple-scattering power in
 //! water (generalised Highland, from which the engine integrates Fermi–Eyges
 //! moments along each spot's ray), and the IDD weighted by LETd, by the MKM's
 //! α and by the RBE, all on one WED grid in mm. Weighted IDDs go through the same kernel as the dose, so that
 //! dose-averaged quantities of a plan are ratios of two kernel runs.
 
-use crate::engine::SAME_ENERGY_MEV_U;
+use crate::engine::{cutoff_sigmas2, SAME_ENERGY_MEV_U};
 use ferrodose_physics::carbon_depth_dose::CarbonTables;
-use ferrodose_physics::depth_dose::DepthDose;
+use ferrodose_physics::depth_dose::{DepthDose, DoseComponent};
 use ferrodose_physics::radiobiology::{CarbonClinicalRbe, Mkm};
 use ferrodose_physics::scattering::{highland_scattering_power, WATER_RADIATION_LENGTH_G_CM2};
 use ferrodose_physics::{Ion, Material, PhysicsError, RangeTable};
@@ -59,6 +61,13 @@ pub struct IonBaseData {
     pub idd_alpha: Vec<f32>,
     /// IDD × LETd (keV/µm) rows.
     pub idd_let: Vec<f32>,
+    /// The part of each quantity's rows (indexed by `Quantity as usize`)
+    /// deposited by the lateral tail: the nuclear halo of protons, the
+    /// fragments of ¹²C.
+    pub tail: [Vec<f32>; 4],
+    /// σ (mm) of the tail's spread about the primaries, added in quadrature
+    /// to the spot's σ: the dose-weighted r.m.s. over the tail's species.
+    pub tail_sigma_mm: Vec<f32>,
     /// Scattering power of water without Highland's logarithmic factor
     /// (rad² per mm of water) rows; zero from 99 % of the CSDA range on.
     pub scattering_power: Vec<f32>,
@@ -140,25 +149,48 @@ impl IonBaseData {
             vec![0.0f32; size],
         );
         let mut power = vec![0.0f32; size];
+        let mut tail: [Vec<f32>; 4] = std::array::from_fn(|_| vec![0.0f32; size]);
+        let mut tail_sigma_mm = vec![0.0f32; size];
         for (row, curve) in curves.iter().enumerate() {
             for (i, v) in curve.idd_mev_cm2_g.iter().enumerate() {
                 let n = row * n_depth + i;
                 idd[n] = *v as f32;
                 idd_let[n] = (v * curve.letd_kev_um[i]) as f32;
-                let (alpha_dose, rbe) = match rbe_model {
-                    RbeModel::Constant(r) => (0.0, r),
+                let (alpha_of, rbe) = match rbe_model {
+                    RbeModel::Constant(r) => (None, r),
                     RbeModel::CarbonClinical(model) => {
-                        let alpha_dose = alpha_weighted(&model.mkm, curve, i);
+                        let alpha_dose = alpha_weighted(&model.mkm, &curve.components, i);
                         let rbe = if *v > 0.0 {
                             model.rbe(alpha_dose / v)
                         } else {
                             0.0
                         };
-                        (alpha_dose, rbe)
+                        (Some(model.mkm), rbe)
                     }
                 };
-                idd_alpha[n] = alpha_dose as f32;
+                let alpha_dose = |species: &[DoseComponent]| {
+                    alpha_of.map_or(0.0, |mkm| alpha_weighted(&mkm, species, i))
+                };
+                idd_alpha[n] = alpha_dose(&curve.components) as f32;
                 idd_rbe[n] = (v * rbe) as f32;
+                // Species beyond the first (the primaries) form the tail.
+                let species = &curve.components[1.min(curve.components.len())..];
+                let dose: f64 = species.iter().map(|c| c.idd_mev_cm2_g[i]).sum();
+                if dose > 0.0 {
+                    let let_dose: f64 = species
+                        .iter()
+                        .map(|c| c.idd_mev_cm2_g[i] * c.letd_kev_um[i])
+                        .sum();
+                    let spread2: f64 = species
+                        .iter()
+                        .map(|c| c.idd_mev_cm2_g[i] * c.spread_mm[i].powi(2))
+                        .sum();
+                    tail[Quantity::Dose as usize][n] = dose as f32;
+                    tail[Quantity::RbeWeightedDose as usize][n] = (dose * rbe) as f32;
+                    tail[Quantity::AlphaDose as usize][n] = alpha_dose(species) as f32;
+                    tail[Quantity::LetDose as usize][n] = let_dose as f32;
+                    tail_sigma_mm[n] = (spread2 / dose).sqrt() as f32;
+                }
             }
             let r0 = curve.csda_g_cm2;
             for (i, t) in power[row * n_depth..][..n_depth].iter_mut().enumerate() {
@@ -180,6 +212,8 @@ impl IonBaseData {
             idd_rbe,
             idd_alpha,
             idd_let,
+            tail,
+            tail_sigma_mm,
             scattering_power: power,
             csda_mm: curves.iter().map(|c| c.csda_g_cm2 * 10.0).collect(),
         }
@@ -217,6 +251,7 @@ impl IonBaseData {
             ));
         }
         let (mut let_kev_um, mut rbe, mut alpha) = (0.0f32, 0.0f32, 0.0f32);
+        let mut tail_share = [0.0f32; 4];
         for i in 0..n {
             let k = row * n + i;
             let z = i as f64 * self.depth_step_mm;
@@ -226,16 +261,20 @@ impl IonBaseData {
                 let_kev_um = self.idd_let[k] / generated;
                 rbe = self.idd_rbe[k] / generated;
                 alpha = self.idd_alpha[k] / generated;
+                tail_share = std::array::from_fn(|q| self.tail[q][k] / generated);
             }
             self.idd[k] = measured;
             self.idd_let[k] = measured * let_kev_um;
             self.idd_rbe[k] = measured * rbe;
             self.idd_alpha[k] = measured * alpha;
+            for (rows, share) in self.tail.iter_mut().zip(tail_share) {
+                rows[k] = measured * share;
+            }
         }
         Ok(())
     }
 
-    /// The rows of `quantity`.
+    /// The rows of `quantity`, all species.
     pub fn table(&self, quantity: Quantity) -> &[f32] {
         match quantity {
             Quantity::Dose => &self.idd,
@@ -243,6 +282,32 @@ impl IonBaseData {
             Quantity::AlphaDose => &self.idd_alpha,
             Quantity::LetDose => &self.idd_let,
         }
+    }
+
+    /// The kernel's depth table of `quantity`: per energy and WED sample,
+    /// (core, tail, tail σ in mm, the tail's squared cut-off in its σ), core +
+    /// tail = `table(quantity)`. The tail's cut-off is that of its share of
+    /// the dose for a lateral cut-off `fraction` (`engine::cutoff_sigmas2`),
+    /// the same for every quantity.
+    pub fn kernel_table(&self, quantity: Quantity, fraction: f64) -> Vec<[f32; 4]> {
+        let tail = &self.tail[quantity as usize];
+        let dose_tail = &self.tail[Quantity::Dose as usize];
+        (0..self.idd.len())
+            .map(|k| {
+                let all = self.table(quantity)[k];
+                let share = if self.idd[k] > 0.0 {
+                    f64::from(dose_tail[k] / self.idd[k])
+                } else {
+                    0.0
+                };
+                let cutoff2 = if tail[k] > 0.0 {
+                    cutoff_sigmas2(share, fraction) as f32
+                } else {
+                    0.0
+                };
+                [all - tail[k], tail[k], self.tail_sigma_mm[k], cutoff2]
+            })
+            .collect()
     }
 
     /// RBE-weighted dose (Gy(RBE)) of a voxel from its dose (Gy) and, for
@@ -274,10 +339,9 @@ impl IonBaseData {
     }
 }
 
-/// Σ over species of dose × MKM α(LETd of the species) at depth index `i`.
-fn alpha_weighted(mkm: &Mkm, curve: &DepthDose, i: usize) -> f64 {
-    curve
-        .components
+/// Σ over `species` of dose × MKM α(LETd of the species) at depth index `i`.
+fn alpha_weighted(mkm: &Mkm, species: &[DoseComponent], i: usize) -> f64 {
+    species
         .iter()
         .map(|c| c.idd_mev_cm2_g[i] * mkm.alpha_per_gy(c.letd_kev_um[i]))
         .sum()
@@ -327,6 +391,35 @@ mod tests {
         let i = peak + idd[peak..].iter().position(|v| *v < 0.8 * max).unwrap();
         let t = (idd[i - 1] - 0.8 * max) / (idd[i - 1] - idd[i]);
         (i as f64 - 1.0 + f64::from(t)) * base.depth_step_mm
+    }
+
+    /// The carbon tail is the fragments: none at the surface, all of the dose
+    /// 10 mm beyond the peak; its σ at the CSDA range lies between the
+    /// Goldhaber spreads of ¹¹C (the narrowest fragment) and of protons (the
+    /// widest), θ·R₀/√3.
+    #[test]
+    fn carbon_tail_is_the_fragments() {
+        use ferrodose_physics::nuclear::{fragment_angle_rad, fragment_spread_mm};
+        let e = 290.0;
+        let base = IonBaseData::carbon(&[e], |_| 0.0, 0.5).unwrap();
+        let tail = &base.tail[Quantity::Dose as usize];
+        let at = |mm: f64| (mm / base.depth_step_mm).round() as usize;
+        let r0 = base.csda_mm[0];
+        assert_eq!(tail[0], 0.0);
+        let beyond = at(r0 + 10.0);
+        assert!((tail[beyond] / base.idd[beyond] - 1.0).abs() < 1e-5);
+        let sigma = f64::from(base.tail_sigma_mm[at(r0)]);
+        let (lo, hi) = (
+            fragment_spread_mm(fragment_angle_rad(11, 12, e), r0),
+            fragment_spread_mm(fragment_angle_rad(1, 12, e), r0),
+        );
+        eprintln!(
+            "290 MeV/u: tail share {:.3} at R0/2, {:.3} at R0; σ_tail {:.2} mm at R0/2, {sigma:.2} mm at R0 ({lo:.2}–{hi:.2})",
+            tail[at(r0 / 2.0)] / base.idd[at(r0 / 2.0)],
+            tail[at(r0)] / base.idd[at(r0)],
+            base.tail_sigma_mm[at(r0 / 2.0)],
+        );
+        assert!(sigma > lo && sigma < hi, "{sigma} not in {lo}..{hi}");
     }
 
     /// A "measured" 150 MeV curve that is the model's own shifted 3 mm deeper

@@ -72,22 +72,62 @@ pub struct PencilBeamEngine<'a> {
     pub rsp: &'a Volume<f32>,
     /// Geometric step of the WED profiles (mm).
     pub profile_step_mm: f64,
-    /// Lateral cut-off in σ (5σ keeps all but 4·10⁻⁶ of a Gaussian's integral).
-    pub cutoff_sigmas: f64,
+    /// Share of each depth's laterally integrated dose that the lateral
+    /// cut-off may leave out (`LATERAL_CUTOFF_FRACTION` by default).
+    pub lateral_cutoff_fraction: f64,
+}
+
+/// The default lateral cut-off: 99.5 % of each depth's laterally integrated
+/// dose is kept (matRad's default `lateralCutOff` level, Wieser et al., Med
+/// Phys 44:2556, 2017).
+pub const LATERAL_CUTOFF_FRACTION: f64 = 0.005;
+
+/// The squared cut-off radius, in units of its σ, of a Gaussian holding
+/// `share` of a depth's dose so that it leaves out at most half of `fraction`
+/// of that dose: a 2-D Gaussian holds e^(−r²/2σ²) of its dose beyond r, so
+/// r²/σ² = 2 ln(2·share/fraction); 0 (the Gaussian is left out) where its
+/// whole share is within that half. Core and tail each take half, so that
+/// together they leave out at most `fraction`.
+pub fn cutoff_sigmas2(share: f64, fraction: f64) -> f64 {
+    (2.0 * (2.0 * share / fraction).ln()).max(0.0)
 }
 
 /// How far upstream of the isocentre the spot rays start (mm); beyond any CT.
 const RAY_START_MM: f64 = 2000.0;
 
 impl<'a> PencilBeamEngine<'a> {
-    /// An engine with 0.5 mm WED profiles and a 5σ lateral cut-off.
+    /// An engine with 0.5 mm WED profiles and the default lateral cut-off.
     pub fn new(base: &'a IonBaseData, rsp: &'a Volume<f32>) -> Self {
         Self {
             base,
             rsp,
             profile_step_mm: 0.5,
-            cutoff_sigmas: 5.0,
+            lateral_cutoff_fraction: LATERAL_CUTOFF_FRACTION,
         }
+    }
+
+    /// The core's cut-off in its σ: its share is at most 1.
+    fn core_cutoff_sigmas(&self) -> f64 {
+        cutoff_sigmas2(1.0, self.lateral_cutoff_fraction).sqrt()
+    }
+
+    /// The squared radius (mm²) beyond which a spot of `sigma_air_mm` with
+    /// depth-table rows `table` (`IonBaseData::kernel_table`) deposits
+    /// nothing along its (WED, σ_MCS) profile: the larger of the core's and
+    /// the tail's cut-off radius at any sample.
+    fn reach2(&self, table: &[[f32; 4]], sigma_air_mm: f64, profile: &[[f32; 2]]) -> f64 {
+        let n = table.len();
+        let c2 = self.core_cutoff_sigmas().powi(2);
+        profile.iter().fold(0.0, |reach2: f64, [wed, mcs]| {
+            let s2 = sigma_air_mm.powi(2) + f64::from(*mcs).powi(2);
+            let i = ((f64::from(*wed) / self.base.depth_step_mm) as usize).min(n - 2);
+            // The kernel interpolates between samples i and i + 1.
+            let tail = |t: &[f32; 4]| f64::from(t[3]) * (s2 + f64::from(t[2]).powi(2));
+            reach2
+                .max(c2 * s2)
+                .max(tail(&table[i]))
+                .max(tail(&table[i + 1]))
+        })
     }
 
     /// σ of multiple Coulomb scattering (mm) at each sample of a spot's WED
@@ -208,6 +248,9 @@ impl<'a> PencilBeamEngine<'a> {
                 .collect(),
         )
         .trace_each(backend, self.rsp.data())?;
+        let table = self
+            .base
+            .kernel_table(Quantity::Dose, self.lateral_cutoff_fraction);
         let traced: Vec<(IonPbSpot, Vec<[f32; 2]>)> = index
             .par_iter()
             .zip(&rays)
@@ -215,9 +258,10 @@ impl<'a> PencilBeamEngine<'a> {
             .map(|(((b, s), (row, dir, ray)), wed)| {
                 let (beam, spot) = (&beams[*b], &beams[*b].spots[*s]);
                 let sigma_mcs = self.mcs_sigma_profile(*row, wed);
-                let max_mcs = sigma_mcs.iter().fold(0.0f32, |m, v| m.max(*v));
-                let reach2 = self.cutoff_sigmas.powi(2)
-                    * (beam.sigma_air_mm.powi(2) + f64::from(max_mcs).powi(2));
+                let pairs: Vec<[f32; 2]> =
+                    wed.iter().zip(&sigma_mcs).map(|(w, s)| [*w, *s]).collect();
+                let n = self.base.n_depth;
+                let reach2 = self.reach2(&table[row * n..][..n], beam.sigma_air_mm, &pairs);
                 let e = ray.entry_mm;
                 let kernel_spot = IonPbSpot {
                     origin: [e.x as f32, e.y as f32, e.z as f32, reach2 as f32],
@@ -227,7 +271,6 @@ impl<'a> PencilBeamEngine<'a> {
                     profile_offset: 0,
                     profile_len: wed.len() as u32,
                 };
-                let pairs = wed.iter().zip(&sigma_mcs).map(|(w, s)| [*w, *s]).collect();
                 (kernel_spot, pairs)
             })
             .collect();
@@ -261,11 +304,11 @@ impl<'a> PencilBeamEngine<'a> {
                 _pad0: 0,
                 depth_step_mm: self.base.depth_step_mm as f32,
                 profile_step_mm: self.profile_step_mm as f32,
-                cutoff_sigmas: self.cutoff_sigmas as f32,
+                cutoff_sigmas: self.core_cutoff_sigmas() as f32,
                 gy_per_unit: GY_PER_MEV_CM2_G_PER_MM2,
             },
             spots,
-            idd: self.base.idd.clone(),
+            depth_table: table,
             profiles,
         })
     }
@@ -295,7 +338,7 @@ impl<'a> PencilBeamEngine<'a> {
         quantities
             .iter()
             .map(|q| {
-                input.idd = self.base.table(*q).to_vec();
+                input.depth_table = self.base.kernel_table(*q, self.lateral_cutoff_fraction);
                 Ok(Volume::from_vec(dose_grid.clone(), input.dose(backend)?))
             })
             .collect()

@@ -44,10 +44,13 @@ fn reach_segments(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Vec<IonSegme
     // non-zero; beyond it every pair of the row is zero.
     let n_depth = p.n_depth as usize;
     let row_end_wed: Vec<f32> = input
-        .idd
+        .depth_table
         .chunks(n_depth)
         .map(|row| {
-            let last = row.iter().rposition(|d| *d != 0.0).map_or(0, |i| i + 1);
+            let last = row
+                .iter()
+                .rposition(|d| d[0] != 0.0 || d[1] != 0.0)
+                .map_or(0, |i| i + 1);
             last.min(n_depth - 1) as f32 * p.depth_step_mm
         })
         .collect();

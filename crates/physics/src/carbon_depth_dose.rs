@@ -10,15 +10,20 @@
 //!   at the projectile's velocity (energy per nucleon E_C(R₀ − z′)); a fragment
 //!   of charge z_f and mass A_f then has the range R_f(E) of its own range
 //!   table, is removed at its own rate μ_f, and deposits S_f at its residual
-//!   range R_f − (z − z′). Fragments go straight on (laterally integrated
-//!   curves need no angles); the range spread of the fragments is that of
-//!   their production depth;
+//!   range R_f − (z − z′). Fragments go straight on in the depth curve; their
+//!   lateral spread about the primaries (`DoseComponent::spread_mm`) is
+//!   Goldhaber's emission angle at the beam's initial velocity times the
+//!   r.m.s. lever arm from a uniformly spread production depth
+//!   (`nuclear::fragment_angle_rad`, `fragment_spread_mm`); the range spread
+//!   of the fragments is that of their production depth;
 //! - energy carried off by neutrons and target fragments is not deposited.
 //!
 //! The dose-averaged LET of each species is kept for biological models.
 
 use crate::depth_dose::{DepthDose, DoseComponent, RangeSpread};
-use crate::nuclear::{carbon_fragments, water_attenuation_cm2_g, Fragment};
+use crate::nuclear::{
+    carbon_fragments, fragment_angle_rad, fragment_spread_mm, water_attenuation_cm2_g, Fragment,
+};
 use crate::{Ion, Material, PhysicsError, RangeTable};
 
 /// Range tables of ¹²C and of its fragments in water.
@@ -153,6 +158,7 @@ impl DepthDose {
                 ion: table.ion,
                 idd_mev_cm2_g: dose,
                 letd_kev_um: letd,
+                spread_mm: vec![0.0; n],
             }
         }];
         let coarse: Vec<f64> = (0..)
@@ -176,10 +182,15 @@ impl DepthDose {
                     }
                 })
                 .collect();
+            let theta = fragment_angle_rad(fragment.ion.nucleons, table.ion.nucleons, energy_mev_u);
             components.push(DoseComponent {
                 ion: fragment.ion,
                 idd_mev_cm2_g: fine,
                 letd_kev_um: letd,
+                spread_mm: depth
+                    .iter()
+                    .map(|z| fragment_spread_mm(theta, z * 10.0))
+                    .collect(),
             });
         }
         let idd: Vec<f64> = (0..n)

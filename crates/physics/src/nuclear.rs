@@ -85,6 +85,48 @@ pub fn carbon_fragments() -> [Fragment; 6] {
     ]
 }
 
+/// Goldhaber's momentum width σ₀ (MeV/c) of projectile fragments, measured
+/// for ¹²C and ¹⁶O fragmentation by Greiner et al., Phys Rev Lett 35:152
+/// (1975): σ₀ ≈ 86 MeV/c.
+pub const GOLDHABER_SIGMA0_MEV_C: f64 = 86.0;
+
+/// Atomic mass unit (MeV/c²), the rest energy per nucleon used for momenta.
+const MEV_PER_U: f64 = 931.494;
+
+/// Projected r.m.s. angle (rad) of a fragment of mass number `a_fragment`
+/// leaving a projectile of `a_projectile` nucleons at `energy_mev_u`: the
+/// Goldhaber (Phys Lett B 53:306, 1974) transverse momentum width
+/// σ_p² = σ₀² A_F (A_P − A_F)/(A_P − 1) over the fragment's momentum A_F·p,
+/// p the momentum per nucleon at the projectile's velocity.
+pub fn fragment_angle_rad(a_fragment: u32, a_projectile: u32, energy_mev_u: f64) -> f64 {
+    let (af, ap) = (f64::from(a_fragment), f64::from(a_projectile));
+    if a_projectile < 2 || a_fragment >= a_projectile {
+        return 0.0;
+    }
+    let sigma_p = GOLDHABER_SIGMA0_MEV_C * (af * (ap - af) / (ap - 1.0)).sqrt();
+    let p_per_u = (energy_mev_u * (energy_mev_u + 2.0 * MEV_PER_U)).sqrt();
+    sigma_p / (af * p_per_u)
+}
+
+/// Lateral σ (mm) of fragments of projected angle `theta_rad` at depth
+/// `depth_mm`, made uniformly along the path before it: the mean squared
+/// lever arm over production depths 0..z is z²/3, so σ = θ·z/√3 (the
+/// primaries' attenuation over the path is neglected).
+pub fn fragment_spread_mm(theta_rad: f64, depth_mm: f64) -> f64 {
+    theta_rad * depth_mm / 3f64.sqrt()
+}
+
+/// σ (mm) of the nuclear halo of a proton pencil beam of CSDA range
+/// `csda_mm` in water. Gottschalk, Cascio, Daartz, Wagner (Phys Med Biol
+/// 60:5627, 2015) find the halo of charged nuclear secondaries reaching a radius of
+/// about one third of the range; ferrodose reads that radius as the one
+/// holding 95 % of a 2-D Gaussian's dose, r = σ√(2 ln 20), so
+/// σ = R/(3√(2 ln 20)) ≈ R/7.34, the same at every depth. An estimate from
+/// the published halo radius, not a fit to measured profiles.
+pub fn proton_halo_sigma_mm(csda_mm: f64) -> f64 {
+    csda_mm / (3.0 * (2.0 * 20f64.ln()).sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +174,22 @@ mod tests {
             .map(|f| f64::from(f.ion.z) * f.multiplicity)
             .sum();
         assert!(z <= 6.0, "{z}");
+    }
+
+    /// Goldhaber widths by hand at 290 MeV/u (p = √(290 × 2152.988) =
+    /// 790.17 MeV/c per nucleon): a proton from ¹²C σ_p = 86 MeV/c, θ =
+    /// 0.10884 rad; ⁴He σ_p = 86·√(32/11) = 146.68 MeV/c, θ = 0.046408 rad.
+    /// The halo σ of a 200 mm range is 200/7.3434 = 27.235 mm.
+    #[test]
+    fn lateral_spread_hand_values() {
+        let h = fragment_angle_rad(1, 12, 290.0);
+        let he = fragment_angle_rad(4, 12, 290.0);
+        assert!((h - 0.10884).abs() < 1e-4, "{h}");
+        assert!((he - 0.046408).abs() < 1e-5, "{he}");
+        assert_eq!(fragment_angle_rad(1, 1, 200.0), 0.0);
+        let s = fragment_spread_mm(h, 150.0);
+        assert!((s - 0.10884 * 150.0 / 3f64.sqrt()).abs() < 0.01, "{s}");
+        let halo = proton_halo_sigma_mm(200.0);
+        assert!((halo - 27.235).abs() < 0.01, "{halo}");
     }
 }

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 pub fn segment_entries(
     p: &IonPbParams,
     spots: &[IonPbSpot],
-    idd: &[f32],
+    depth_table: &[[f32; 4]],
     profiles: &[[f32; 2]],
     keep: &[u32],
     seg: &IonSegment,
@@ -24,7 +24,13 @@ pub fn segment_entries(
         if keep[(v >> 5) as usize] >> (v & 31) & 1 == 0 {
             continue;
         }
-        let d = pair_dose(p, spot, idd, profiles, voxel_centre(p, [i0 + e, j, k]));
+        let d = pair_dose(
+            p,
+            spot,
+            depth_table,
+            profiles,
+            voxel_centre(p, [i0 + e, j, k]),
+        );
         if d > 0.0 {
             visit(v, d * p.gy_per_unit);
         }
@@ -37,7 +43,7 @@ pub fn segment_entries(
 pub fn ion_influence(
     params: &IonInfluenceParams,
     spots: &[IonPbSpot],
-    idd: &[f32],
+    depth_table: &[[f32; 4]],
     profiles: &[[f32; 2]],
     segments: &[IonSegment],
     keep: &[u32],
@@ -50,12 +56,12 @@ pub fn ion_influence(
             .zip(segments)
             .for_each(|(n, seg)| {
                 *n = 0;
-                segment_entries(p, spots, idd, profiles, keep, seg, |_, _| *n += 1);
+                segment_entries(p, spots, depth_table, profiles, keep, seg, |_, _| *n += 1);
             });
     } else {
         for seg in segments {
             let mut at = 2 * seg.offset as usize;
-            segment_entries(p, spots, idd, profiles, keep, seg, |v, d| {
+            segment_entries(p, spots, depth_table, profiles, keep, seg, |v, d| {
                 out[at] = v;
                 out[at + 1] = d.to_bits();
                 at += 2;

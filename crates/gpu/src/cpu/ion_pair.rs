@@ -4,10 +4,11 @@
 use crate::kernels::{IonPbParams, IonPbSpot};
 
 #[inline(always)]
-fn lerp(table: &[f32], base: usize, x: f32) -> f32 {
+fn lerp_depth(table: &[[f32; 4]], base: usize, x: f32) -> [f32; 4] {
     let i = x.floor() as usize;
     let f = x - i as f32;
-    table[base + i] + f * (table[base + i + 1] - table[base + i])
+    let (a, b) = (table[base + i], table[base + i + 1]);
+    std::array::from_fn(|c| a[c] + f * (b[c] - a[c]))
 }
 
 /// (WED, σ_MCS) at fractional sample `x` of a profile; the last sample beyond its end.
@@ -34,13 +35,15 @@ pub(super) fn voxel_centre(p: &IonPbParams, ijk: [u32; 3]) -> [f32; 3] {
     super::grid_point(&p.grid_origin, steps, ijk.map(|n| n as f32))
 }
 
-/// Dose of `spot` at `pos` (mm) per `gy_per_unit`: weight · IDD(WED) ·
-/// exp(−r²/2σ²)/(2πσ²), 0 beyond the spot's cut-off.
+/// Dose of `spot` at `pos` (mm) per `gy_per_unit`: weight · [core(WED) ·
+/// G(r; σ) + tail(WED) · G(r; √(σ² + σ_tail²))], G(r; s) = exp(−r²/2s²)/(2πs²),
+/// each Gaussian 0 beyond its cut-off; `depth_table` holds (core, tail,
+/// σ_tail, the tail's squared cut-off in its σ) per energy and WED sample.
 #[inline(always)]
 pub(super) fn pair_dose(
     p: &IonPbParams,
     spot: &IonPbSpot,
-    idd: &[f32],
+    depth_table: &[[f32; 4]],
     profiles: &[[f32; 2]],
     pos: [f32; 3],
 ) -> f32 {
@@ -69,10 +72,15 @@ pub(super) fn pair_dose(
     if xd >= (p.n_depth - 1) as f32 {
         return 0.0;
     }
-    let base = (spot.energy * p.n_depth) as usize;
     let s2 = spot.sigma_air_mm * spot.sigma_air_mm + sm * sm;
-    if r2 > p.cutoff_sigmas * p.cutoff_sigmas * s2 {
-        return 0.0;
+    let table = lerp_depth(depth_table, (spot.energy * p.n_depth) as usize, xd);
+    let mut lateral = 0.0;
+    if r2 <= p.cutoff_sigmas * p.cutoff_sigmas * s2 {
+        lateral = table[0] * (-0.5 * r2 / s2).exp() / (std::f32::consts::TAU * s2);
     }
-    spot.dir[3] * lerp(idd, base, xd) * (-0.5 * r2 / s2).exp() / (std::f32::consts::TAU * s2)
+    let t2 = s2 + table[2] * table[2];
+    if table[1] > 0.0 && r2 < table[3] * t2 {
+        lateral += table[1] * (-0.5 * r2 / t2).exp() / (std::f32::consts::TAU * t2);
+    }
+    spot.dir[3] * lateral
 }

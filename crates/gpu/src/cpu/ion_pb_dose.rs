@@ -9,7 +9,7 @@ use crate::kernels::{IonPbParams, IonPbSpot};
 pub fn ion_pb_dose(
     params: &IonPbParams,
     spots: &[IonPbSpot],
-    idd: &[f32],
+    depth_table: &[[f32; 4]],
     profiles: &[[f32; 2]],
     dose: &mut [f32],
 ) {
@@ -25,7 +25,7 @@ pub fn ion_pb_dose(
     lattice.fill(dose, |pos| {
         let total: f32 = spots[..p.n_spots as usize]
             .iter()
-            .map(|s| pair_dose(p, s, idd, profiles, pos))
+            .map(|s| pair_dose(p, s, depth_table, profiles, pos))
             .sum();
         total * p.gy_per_unit
     });

@@ -169,7 +169,7 @@ impl<'a> IonInfluence<'a> {
                     cpu::segment_entries(
                         &params.pb,
                         &spots,
-                        &self.input.idd,
+                        &self.input.depth_table,
                         &self.input.profiles,
                         &self.keep,
                         seg,
@@ -201,7 +201,11 @@ impl<'a> IonInfluence<'a> {
         );
         let (spots, params) = self.spots_and_params(0, 0);
         let spots_buf = ctx.buffer("spots", bytemuck::cast_slice(&spots), U::STORAGE);
-        let idd = ctx.buffer("idd", bytemuck::cast_slice(&self.input.idd), U::STORAGE);
+        let table = ctx.buffer(
+            "depth_table",
+            bytemuck::cast_slice(&self.input.depth_table),
+            U::STORAGE,
+        );
         let profiles = ctx.buffer(
             "profiles",
             bytemuck::cast_slice(&self.input.profiles),
@@ -219,7 +223,7 @@ impl<'a> IonInfluence<'a> {
             let out = ctx.output("out", (out_words * 4) as u64);
             ctx.run_1d::<u32>(
                 &pipeline,
-                &[&uniform, &spots_buf, &idd, &profiles, &segs, &keep, &out],
+                &[&uniform, &spots_buf, &table, &profiles, &segs, &keep, &out],
                 segments.len() as u32,
                 &out,
                 out_words,
@@ -331,7 +335,9 @@ mod tests {
                 spot([-3.0, -3.0, -1.0], [1.0 / n, 1.0 / n, 1.0 / n], 1),
                 spot([1.0, 1.0, -1.0], [0.0, 0.0, 1.0], 1),
             ],
-            idd: (0..22).map(|i| 1.0 + i as f32 * 0.1).collect(),
+            depth_table: (0..22)
+                .map(|i| [1.0 + i as f32 * 0.1, 0.05 * i as f32, 4.0, 9.0])
+                .collect(),
             profiles: (0..12).map(|i| [i as f32 * 0.9, i as f32 * 0.1]).collect(),
         };
         let segments = (0..3)
@@ -358,7 +364,7 @@ mod tests {
         let m = kernel.matrix(&Backend::Cpu { reason: None }).unwrap();
         let (spots, mut params) = kernel.spots_and_params(segments.len(), 0);
         let mut counts = vec![0u32; segments.len()];
-        let args = (&input.idd, &input.profiles, &kernel.keep);
+        let args = (&input.depth_table, &input.profiles, &kernel.keep);
         cpu::ion_influence(
             &params,
             &spots,

@@ -35,7 +35,7 @@ pub struct IonPbParams {
     pub depth_step_mm: f32,
     /// Geometric step of the WED profiles along each spot's ray (mm).
     pub profile_step_mm: f32,
-    /// Lateral cut-off in units of the spot's σ at that depth.
+    /// Lateral cut-off of the core's Gaussian in units of the spot's σ at that depth.
     pub cutoff_sigmas: f32,
     /// Gy per (weight × MeV·cm²/g × mm⁻²): 100 mm²/cm² × 1.602176634e-10 Gy·g/MeV.
     pub gy_per_unit: f32,
@@ -50,8 +50,9 @@ pub const GY_PER_MEV_CM2_G_PER_MM2: f32 = 1.602_176_6e-8;
 #[derive(Debug, Clone, Copy, Pod, Zeroable)]
 pub struct IonPbSpot {
     /// Start of the central ray, where its WED profile begins (mm); w = the
-    /// squared radius (mm²) beyond which the spot deposits nothing at any depth,
-    /// cut-off² × (σ_air² + max σ_MCS²), checked before any table lookup.
+    /// squared radius (mm²) beyond which the spot deposits nothing at any depth
+    /// (the larger of the core's and the tail's cut-off radius over its
+    /// depths), checked before any table lookup.
     pub origin: [f32; 4],
     /// Unit direction of travel; w = weight (particles).
     pub dir: [f32; 4],
@@ -70,8 +71,11 @@ pub struct IonPbSpot {
 pub struct IonPbDose {
     pub params: IonPbParams,
     pub spots: Vec<IonPbSpot>,
-    /// IDD (MeV·cm²/g per particle), `n_depth` samples per energy, WED = index × step.
-    pub idd: Vec<f32>,
+    /// `n_depth` samples per energy, WED = index × step: (core IDD, tail IDD,
+    /// σ_tail mm, the tail's squared cut-off in units of its σ), the IDDs in
+    /// MeV·cm²/g per particle; core + tail is the IDD, the tail the lateral
+    /// tail's part (nuclear halo, fragments).
+    pub depth_table: Vec<[f32; 4]>,
     /// (WED, σ of multiple Coulomb scattering), both mm, along each spot's ray
     /// at `profile_step_mm` intervals.
     pub profiles: Vec<[f32; 2]>,
@@ -114,13 +118,13 @@ impl IonPbDose {
     pub fn check(&self) -> Result<(), String> {
         let p = &self.params;
         let n_depth = p.n_depth as usize;
-        if n_depth < 2 || !self.idd.len().is_multiple_of(n_depth) {
+        if n_depth < 2 || !self.depth_table.len().is_multiple_of(n_depth) {
             return Err(format!(
-                "depth table: {} IDD samples do not form rows of {n_depth} (≥ 2)",
-                self.idd.len()
+                "depth table: {} samples do not form rows of {n_depth} (≥ 2)",
+                self.depth_table.len()
             ));
         }
-        let energies = self.idd.len() / n_depth;
+        let energies = self.depth_table.len() / n_depth;
         for (n, s) in self.spots.iter().enumerate() {
             if s.energy as usize >= energies {
                 return Err(format!(
@@ -154,7 +158,13 @@ impl IonPbDose {
                 params.voxel_offset = 0;
                 params.n_voxels = n as u32;
                 let mut out = vec![0.0; n];
-                cpu::ion_pb_dose(&params, &self.spots, &self.idd, &self.profiles, &mut out);
+                cpu::ion_pb_dose(
+                    &params,
+                    &self.spots,
+                    &self.depth_table,
+                    &self.profiles,
+                    &mut out,
+                );
                 Ok(out)
             }
             Backend::Gpu(ctx) => {
@@ -174,11 +184,15 @@ impl IonPbDose {
         use wgpu::BufferUsages as U;
         let pipeline = ctx.pipeline("ion_pb_dose", &[ION_PAIR_WGSL, ION_PB_DOSE_WGSL].concat());
         let spots = ctx.buffer("spots", bytemuck::cast_slice(&self.spots), U::STORAGE);
-        let idd = ctx.buffer("idd", bytemuck::cast_slice(&self.idd), U::STORAGE);
+        let table = ctx.buffer(
+            "depth_table",
+            bytemuck::cast_slice(&self.depth_table),
+            U::STORAGE,
+        );
         let profiles = ctx.buffer("profiles", bytemuck::cast_slice(&self.profiles), U::STORAGE);
         ctx.run_voxel_tiles(
             &pipeline,
-            &[&spots, &idd, &profiles],
+            &[&spots, &table, &profiles],
             n,
             tile,
             |offset, count| {
@@ -238,7 +252,7 @@ mod tests {
                 profile_offset: 0,
                 profile_len: 10,
             }],
-            idd: vec![3.0; 11],
+            depth_table: vec![[3.0, 0.0, 0.0, 0.0]; 11],
             profiles: (0..10).map(|i| [i as f32, 0.0]).collect(),
         }
     }
