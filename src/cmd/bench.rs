@@ -263,6 +263,25 @@ fn tg119_proton_benchmark(
         }
         matrices.push(a);
     }
+    // The same on the first backend with one Gaussian per spot (the tail
+    // folded into the core), for comparison with single-Gaussian engines.
+    let single = base.without_tail();
+    let t = Instant::now();
+    let input =
+        PencilBeamEngine::new(&single, &rsp).kernel_input(&beams, &case.grid, &backends[0])?;
+    let a = influence_matrix(&input, &case.grid, &keep, &backends[0])?;
+    println!(
+        "  single Gaussian per spot (no nuclear halo): {} entries ({:.0} MB)",
+        a.nnz(),
+        a.bytes() as f64 / 1e6
+    );
+    print_matrix_time(
+        &backends[0],
+        t.elapsed().as_secs_f64(),
+        a.nnz(),
+        "single-Gaussian spot",
+    );
+    drop(a);
     let a = matrices.swap_remove(0);
     let target = case.target.resample_nearest(&case.grid).voxel_indices();
     let start = uniform_start(&a, &target, 2.0);

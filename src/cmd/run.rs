@@ -698,7 +698,8 @@ pub fn run_plan_file(
                         .map_err(|err| format!("plan '{}': {err}", plan.name))?;
                 }
             }
-            let engine = PencilBeamEngine::new(&base, &rsp);
+            let mut engine = PencilBeamEngine::new(&base, &rsp);
+            engine.lateral_cutoff_fraction = 1.0 - file.dose.ion_lateral_cutoff_pct / 100.0;
             if automatic {
                 let prescription = file
                     .prescription

@@ -222,8 +222,9 @@ impl IonBaseData {
     /// Replaces the IDD of `energy_mev_u`'s row by a measured curve
     /// (`idd_mev_cm2_g` per particle at `depth_mm` in water, linear between
     /// depths, zero beyond the last, the first value before the first). The
-    /// LETd, the RBE and the MKM α at each depth stay the model's (the
-    /// weighted rows are rescaled by measured/generated IDD); where the model's
+    /// LETd, the RBE, the MKM α and the lateral tail's share and σ at each
+    /// depth stay the model's (the weighted and tail rows are rescaled by
+    /// measured/generated IDD); where the model's
     /// IDD is zero they take the model's last value. The scattering power
     /// stays the model's.
     /// A curve with more than 0.1 % of its peak beyond the depth the model's
@@ -272,6 +273,15 @@ impl IonBaseData {
             }
         }
         Ok(())
+    }
+
+    /// The same depth tables with the lateral tail folded into the core: one
+    /// Gaussian per spot, as single-Gaussian base data (the IDDs unchanged).
+    pub fn without_tail(&self) -> Self {
+        let mut base = self.clone();
+        base.tail.iter_mut().for_each(|rows| rows.fill(0.0));
+        base.tail_sigma_mm.fill(0.0);
+        base
     }
 
     /// The rows of `quantity`, all species.

@@ -119,6 +119,15 @@ pub struct DoseSettings {
     /// Iterations of the spot-weight optimiser (plans with automatic spots).
     #[serde(default = "default_iterations")]
     pub iterations: usize,
+    /// Percentage of each depth's laterally integrated ion dose kept inside
+    /// the lateral cut-off of every spot (core and nuclear tail together).
+    #[serde(default = "default_ion_lateral_cutoff_pct")]
+    pub ion_lateral_cutoff_pct: f64,
+}
+
+/// The ion engine's default lateral cut-off level (matRad's, 99.5 %).
+fn default_ion_lateral_cutoff_pct() -> f64 {
+    99.5
 }
 
 fn default_grid_mm() -> f64 {
@@ -135,6 +144,7 @@ impl Default for DoseSettings {
             grid_mm: default_grid_mm(),
             device: Device::Auto,
             iterations: default_iterations(),
+            ion_lateral_cutoff_pct: default_ion_lateral_cutoff_pct(),
         }
     }
 }
@@ -437,6 +447,15 @@ impl PlanFile {
                 format!("{} mm is outside 0.5–10 mm", self.dose.grid_mm),
             ));
         }
+        if !(90.0..=99.9999).contains(&self.dose.ion_lateral_cutoff_pct) {
+            return Err(bad(
+                "dose.ion_lateral_cutoff_pct".into(),
+                format!(
+                    "{} % is outside 90–99.9999 %",
+                    self.dose.ion_lateral_cutoff_pct
+                ),
+            ));
+        }
         if !(1..=5000).contains(&self.dose.iterations) {
             return Err(bad(
                 "dose.iterations".into(),
@@ -646,6 +665,11 @@ weight = 1e9
         assert!(sad.contains("beam[0].virtual_source_mm"), "{sad}");
         let grid = e(&GOOD.replace("grid_mm = 2.5", "grid_mm = 0.0"));
         assert!(grid.contains("dose.grid_mm"), "{grid}");
+        let cut = e(&GOOD.replace(
+            "grid_mm = 2.5",
+            "grid_mm = 2.5\nion_lateral_cutoff_pct = 100",
+        ));
+        assert!(cut.contains("dose.ion_lateral_cutoff_pct"), "{cut}");
         let name = e(&GOOD.replace("name = \"proton_1\"", "name = \"../x\""));
         assert!(name.contains(".name"), "{name}");
         let ab = e(&GOOD.replace("[dose]", "[alpha_beta_gy]\nLiver = -2.5\n\n[dose]"));
