@@ -300,11 +300,10 @@ impl IonBaseData {
     /// the dose for a lateral cut-off `fraction` (`engine::cutoff_sigmas2`),
     /// the same for every quantity.
     pub fn kernel_table(&self, quantity: Quantity, fraction: f64) -> Vec<[f32; 4]> {
-        let tail = &self.tail[quantity as usize];
+        let (all, tail) = (self.table(quantity), &self.tail[quantity as usize]);
         let dose_tail = &self.tail[Quantity::Dose as usize];
         (0..self.idd.len())
             .map(|k| {
-                let all = self.table(quantity)[k];
                 let share = if self.idd[k] > 0.0 {
                     f64::from(dose_tail[k] / self.idd[k])
                 } else {
@@ -315,7 +314,7 @@ impl IonBaseData {
                 } else {
                     0.0
                 };
-                [all - tail[k], tail[k], self.tail_sigma_mm[k], cutoff2]
+                [all[k] - tail[k], tail[k], self.tail_sigma_mm[k], cutoff2]
             })
             .collect()
     }
