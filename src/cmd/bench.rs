@@ -40,6 +40,11 @@ pub struct Args {
     /// Optimiser iterations of the TG-119 proton case.
     #[arg(long, default_value_t = 300)]
     iterations: usize,
+    /// Which cases to run: all, liver (the liver phantom's dose kernels and
+    /// arcs), tg119-photon (the beamlet matrix) or tg119-proton (the spot
+    /// matrix and optimiser).
+    #[arg(long, default_value = "all")]
+    case: String,
 }
 
 /// The TG-119 case (Craft et al., GigaScience 2014) on a `grid_mm` dose grid:
@@ -389,6 +394,49 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         "all" => (true, true),
         other => return Err(format!("--device {other}: expected cpu, gpu or all").into()),
     };
+    let cases = ["liver", "tg119-photon", "tg119-proton"];
+    if args.case != "all" && !cases.contains(&args.case.as_str()) {
+        return Err(format!("--case {}: expected all, {}", args.case, cases.join(", ")).into());
+    }
+    let want = |case: &str| args.case == "all" || args.case == case;
+    let mut backends = Vec::new();
+    if want_cpu {
+        backends.push(Backend::Cpu { reason: None });
+    }
+    if want_gpu {
+        backends.push(Backend::select(DevicePreference::Gpu)?);
+    }
+    if want("liver") {
+        liver_cases(&args, want_cpu, want_gpu, &backends)?;
+    }
+    if !want("tg119-photon") && !want("tg119-proton") {
+        return Ok(());
+    }
+    if !args.tg119.is_dir() {
+        println!(
+            "case: TG-119 skipped: {} not found (--tg119 DIR)",
+            args.tg119.display()
+        );
+        return Ok(());
+    }
+    let case = Tg119::load(&args.tg119, args.grid_mm)?;
+    if want("tg119-photon") {
+        tg119_beamlet_matrix(&case, args.repeat, &backends)?;
+    }
+    if want("tg119-proton") {
+        tg119_proton_benchmark(&case, args.iterations, &backends)?;
+    }
+    Ok(())
+}
+
+/// The liver phantom's cases: the ion and photon dose kernels on each
+/// backend, and the 2-arc control-point matrix with its optimiser.
+fn liver_cases(
+    args: &Args,
+    want_cpu: bool,
+    want_gpu: bool,
+    backends: &[Backend],
+) -> Result<(), super::Error> {
     let phantom = ferrodose_phantom::Phantom::builtin("liver")?.build()?;
     let ptv = phantom.roi("PTV").ok_or("the liver phantom has no PTV")?;
     let cpu = Backend::Cpu { reason: None };
@@ -477,14 +525,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         want_cpu,
         want_gpu,
     )?;
-    // The optimiser cases: matrices built on the CPU, products on each backend.
-    let mut backends = Vec::new();
-    if want_cpu {
-        backends.push(cpu);
-    }
-    if want_gpu {
-        backends.push(Backend::select(DevicePreference::Gpu)?);
-    }
+    // The optimiser case: the matrix built on the CPU, products on each backend.
     liver_two_arcs(
         &machine,
         &density,
@@ -492,19 +533,8 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         &grid,
         geometry,
         args.iterations,
-        &backends,
-    )?;
-    if args.tg119.is_dir() {
-        let case = Tg119::load(&args.tg119, args.grid_mm)?;
-        tg119_beamlet_matrix(&case, args.repeat, &backends)?;
-        tg119_proton_benchmark(&case, args.iterations, &backends)?;
-    } else {
-        println!(
-            "case: TG-119 skipped: {} not found (--tg119 DIR)",
-            args.tg119.display()
-        );
-    }
-    Ok(())
+        backends,
+    )
 }
 
 /// Times `dose` on the CPU (always: it is the reference) and, when asked, on
