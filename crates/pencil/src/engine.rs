@@ -1,6 +1,7 @@
 //! From beams and spots to the `ion_pb_dose` kernel's buffers, and the dose.
 
 use crate::base_data::{IonBaseData, Quantity};
+use crate::reach::piece_reach2;
 use ferrodose_gpu::{
     Backend, GpuError, InfluenceError, IonPbDose, IonPbParams, IonPbSpot, WedProfiles, WedRay,
     GY_PER_MEV_CM2_G_PER_MM2,
@@ -109,25 +110,6 @@ impl<'a> PencilBeamEngine<'a> {
     /// The core's cut-off in its σ: its share is at most 1.
     fn core_cutoff_sigmas(&self) -> f64 {
         cutoff_sigmas2(1.0, self.lateral_cutoff_fraction).sqrt()
-    }
-
-    /// The squared radius (mm²) beyond which a spot of `sigma_air_mm` with
-    /// depth-table rows `table` (`IonBaseData::kernel_table`) deposits
-    /// nothing along its (WED, σ_MCS) profile: the larger of the core's and
-    /// the tail's cut-off radius at any sample.
-    fn reach2(&self, table: &[[f32; 4]], sigma_air_mm: f64, profile: &[[f32; 2]]) -> f64 {
-        let n = table.len();
-        let c2 = self.core_cutoff_sigmas().powi(2);
-        profile.iter().fold(0.0, |reach2: f64, [wed, mcs]| {
-            let s2 = sigma_air_mm.powi(2) + f64::from(*mcs).powi(2);
-            let i = ((f64::from(*wed) / self.base.depth_step_mm) as usize).min(n - 2);
-            // The kernel interpolates between samples i and i + 1.
-            let tail = |t: &[f32; 4]| f64::from(t[3]) * (s2 + f64::from(t[2]).powi(2));
-            reach2
-                .max(c2 * s2)
-                .max(tail(&table[i]))
-                .max(tail(&table[i + 1]))
-        })
     }
 
     /// σ of multiple Coulomb scattering (mm) at each sample of a spot's WED
@@ -261,7 +243,15 @@ impl<'a> PencilBeamEngine<'a> {
                 let pairs: Vec<[f32; 2]> =
                     wed.iter().zip(&sigma_mcs).map(|(w, s)| [*w, *s]).collect();
                 let n = self.base.n_depth;
-                let reach2 = self.reach2(&table[row * n..][..n], beam.sigma_air_mm, &pairs);
+                let reach2 = piece_reach2(
+                    &table[row * n..][..n],
+                    self.base.depth_step_mm,
+                    self.core_cutoff_sigmas().powi(2),
+                    beam.sigma_air_mm,
+                    &pairs,
+                )
+                .into_iter()
+                .fold(0.0, f64::max);
                 let e = ray.entry_mm;
                 let kernel_spot = IonPbSpot {
                     origin: [e.x as f32, e.y as f32, e.z as f32, reach2 as f32],

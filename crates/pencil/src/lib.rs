@@ -15,6 +15,7 @@ pub mod base_data;
 pub mod engine;
 pub mod influence;
 pub mod placement;
+pub mod reach;
 
 pub use base_data::{IonBaseData, Quantity, RbeModel, PROTON_RBE};
 pub use engine::{

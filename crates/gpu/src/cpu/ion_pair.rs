@@ -5,7 +5,8 @@ use crate::kernels::{IonPbParams, IonPbSpot};
 
 #[inline(always)]
 fn lerp_depth(table: &[[f32; 4]], base: usize, x: f32) -> [f32; 4] {
-    let i = x.floor() as usize;
+    // x ≥ 0 (a WED): truncation is the shader's floor, without a libm call.
+    let i = x as usize;
     let f = x - i as f32;
     let (a, b) = (table[base + i], table[base + i + 1]);
     std::array::from_fn(|c| a[c] + f * (b[c] - a[c]))
@@ -17,7 +18,8 @@ fn profile_at(profiles: &[[f32; 2]], offset: usize, len: usize, x: f32) -> [f32;
     if x >= (len - 1) as f32 {
         return profiles[offset + len - 1];
     }
-    let i = x.floor() as usize;
+    // x ≥ 0 (the caller returns for t < 0): truncation is floor.
+    let i = x as usize;
     let f = x - i as f32;
     let (a, b) = (profiles[offset + i], profiles[offset + i + 1]);
     [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])]

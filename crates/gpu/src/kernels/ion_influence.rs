@@ -7,7 +7,6 @@ use crate::context::{GpuContext, GpuError};
 use crate::kernels::{CompressedRows, IonPbDose, IonPbParams, SparseError};
 use crate::{cpu, Backend};
 use bytemuck::{Pod, Zeroable};
-use rayon::prelude::*;
 
 const ION_INFLUENCE_WGSL: &str = include_str!("../../../../shaders/ion_influence.wgsl");
 
@@ -151,7 +150,9 @@ impl<'a> IonInfluence<'a> {
         (spots, params)
     }
 
-    /// The CPU path: each spot's segments in parallel, one pass.
+    /// The CPU path: the spots' segments in parallel, one pass, in waves
+    /// (`CompressedRows::from_row_fn`); a spot's buffers hold its evaluated
+    /// voxels, the most it can keep.
     fn matrix_cpu(&self) -> Result<CompressedRows, InfluenceError> {
         let (spots, params) = self.spots_and_params(0, 0);
         let mut bounds = vec![0usize; spots.len() + 1];
@@ -161,11 +162,15 @@ impl<'a> IonInfluence<'a> {
         for s in 0..spots.len() {
             bounds[s + 1] += bounds[s];
         }
-        let columns: Vec<(Vec<u32>, Vec<f32>)> = (0..spots.len())
-            .into_par_iter()
-            .map(|s| {
-                let (mut rows, mut vals) = (Vec::new(), Vec::new());
-                for seg in &self.segments[bounds[s]..bounds[s + 1]] {
+        Ok(CompressedRows::from_row_fn(
+            n_voxels(&params.pb),
+            spots.len(),
+            |s, rows, vals| {
+                let segments = &self.segments[bounds[s]..bounds[s + 1]];
+                let most: usize = segments.iter().map(|g| g.len as usize).sum();
+                rows.reserve_exact(most);
+                vals.reserve_exact(most);
+                for seg in segments {
                     cpu::segment_entries(
                         &params.pb,
                         &spots,
@@ -179,10 +184,8 @@ impl<'a> IonInfluence<'a> {
                         },
                     );
                 }
-                (rows, vals)
-            })
-            .collect();
-        Ok(CompressedRows::from_rows(n_voxels(&params.pb), columns)?)
+            },
+        )?)
     }
 
     /// The GPU path: dispatches of at most `evaluations` voxel–spot pairs,

@@ -4,6 +4,7 @@
 use crate::context::{GpuContext, GpuError};
 use crate::{cpu, Backend};
 use bytemuck::{Pod, Zeroable};
+use rayon::prelude::*;
 use std::ops::Range;
 
 const SPARSE_MAT_VEC_WGSL: &str = include_str!("../../../../shaders/sparse_mat_vec.wgsl");
@@ -67,22 +68,71 @@ impl CompressedRows {
             val: Vec::with_capacity(nnz),
         };
         m.row_start.push(0);
-        for (row, (c, v)) in rows.into_iter().enumerate() {
-            if c.len() != v.len() {
-                return Err(SparseError::RaggedRow {
-                    row,
-                    len: c.len(),
-                    values: v.len(),
-                });
-            }
-            if let Some(&col) = c.iter().find(|c| **c as usize >= n_cols) {
-                return Err(SparseError::ColumnOutOfRange { row, col, n_cols });
-            }
-            m.col.extend(c);
-            m.val.extend(v);
-            m.row_start.push(m.col.len() as u32);
+        for (row, (c, v)) in rows.iter().enumerate() {
+            m.push_row(row, c, v)?;
         }
         Ok(m)
+    }
+
+    /// A matrix of `n_rows` rows whose row `r` holds the entries that
+    /// `fill(r, cols, vals)` appends, checked. Rows are filled in parallel
+    /// in waves of `ROWS_PER_WAVE`, each wave appended to the matrix in row
+    /// order and its rows' buffers dropped before the next: of a large
+    /// matrix only the result is held, not a second copy of every row
+    /// (`from_rows`), and the memory of one wave serves the next.
+    pub fn from_row_fn(
+        n_cols: usize,
+        n_rows: usize,
+        fill: impl Fn(usize, &mut Vec<u32>, &mut Vec<f32>) + Sync,
+    ) -> Result<Self, SparseError> {
+        const ROWS_PER_WAVE: usize = 256;
+        let mut m = Self {
+            n_cols,
+            row_start: Vec::with_capacity(n_rows + 1),
+            col: Vec::new(),
+            val: Vec::new(),
+        };
+        m.row_start.push(0);
+        for wave in (0..n_rows).step_by(ROWS_PER_WAVE) {
+            let rows: Vec<(Vec<u32>, Vec<f32>)> = (wave..n_rows.min(wave + ROWS_PER_WAVE))
+                .into_par_iter()
+                .map(|r| {
+                    let (mut c, mut v) = (Vec::new(), Vec::new());
+                    fill(r, &mut c, &mut v);
+                    (c, v)
+                })
+                .collect();
+            for (n, (c, v)) in rows.iter().enumerate() {
+                m.push_row(wave + n, c, v)?;
+            }
+        }
+        Ok(m)
+    }
+
+    /// Appends row `row` (its index, for errors), checked.
+    fn push_row(&mut self, row: usize, c: &[u32], v: &[f32]) -> Result<(), SparseError> {
+        if c.len() != v.len() {
+            return Err(SparseError::RaggedRow {
+                row,
+                len: c.len(),
+                values: v.len(),
+            });
+        }
+        if let Some(&col) = c.iter().find(|c| **c as usize >= self.n_cols) {
+            return Err(SparseError::ColumnOutOfRange {
+                row,
+                col,
+                n_cols: self.n_cols,
+            });
+        }
+        let nnz = self.col.len() + c.len();
+        if nnz > u32::MAX as usize {
+            return Err(SparseError::TooManyEntries(nnz));
+        }
+        self.col.extend_from_slice(c);
+        self.val.extend_from_slice(v);
+        self.row_start.push(nnz as u32);
+        Ok(())
     }
 
     /// Number of rows.
@@ -332,6 +382,44 @@ mod tests {
                 row: 1,
                 len: 1,
                 values: 0
+            }
+        );
+    }
+
+    /// Filled in waves, 600 rows (three waves, the last one short) of
+    /// varied lengths are the matrix `from_rows` makes of them; a bad row in
+    /// the third wave is named by its index.
+    #[test]
+    fn rows_filled_in_waves_are_the_rows() {
+        let row = |r: usize, c: &mut Vec<u32>, v: &mut Vec<f32>| {
+            for n in 0..(r * 7) % 13 {
+                c.push(((r + 5 * n) % 50) as u32);
+                v.push(r as f32 + 0.25 * n as f32);
+            }
+        };
+        let rows: Vec<(Vec<u32>, Vec<f32>)> = (0..600)
+            .map(|r| {
+                let (mut c, mut v) = (Vec::new(), Vec::new());
+                row(r, &mut c, &mut v);
+                (c, v)
+            })
+            .collect();
+        let waves = CompressedRows::from_row_fn(50, 600, row).unwrap();
+        assert_eq!(waves, CompressedRows::from_rows(50, rows).unwrap());
+        assert!(waves.nnz() > 2000);
+        let bad = CompressedRows::from_row_fn(50, 600, |r, c, v| {
+            row(r, c, v);
+            if r == 555 {
+                c.push(50);
+                v.push(1.0);
+            }
+        });
+        assert_eq!(
+            bad.unwrap_err(),
+            SparseError::ColumnOutOfRange {
+                row: 555,
+                col: 50,
+                n_cols: 50
             }
         );
     }
