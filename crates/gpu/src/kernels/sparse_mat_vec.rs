@@ -76,16 +76,17 @@ impl CompressedRows {
 
     /// A matrix of `n_rows` rows whose row `r` holds the entries that
     /// `fill(r, cols, vals)` appends, checked. Rows are filled in parallel
-    /// in waves of `ROWS_PER_WAVE`, each wave appended to the matrix in row
-    /// order and its rows' buffers dropped before the next: of a large
-    /// matrix only the result is held, not a second copy of every row
-    /// (`from_rows`), and the memory of one wave serves the next.
+    /// in waves of `ROWS_PER_WAVE`; one wave is appended to the matrix (in
+    /// row order, then its buffers dropped) while the next is filled. Of a
+    /// large matrix only the result and two waves are held, not a second
+    /// copy of every row (`from_rows`).
     pub fn from_row_fn(
         n_cols: usize,
         n_rows: usize,
         fill: impl Fn(usize, &mut Vec<u32>, &mut Vec<f32>) + Sync,
     ) -> Result<Self, SparseError> {
         const ROWS_PER_WAVE: usize = 256;
+        type Rows = Vec<(Vec<u32>, Vec<f32>)>;
         let mut m = Self {
             n_cols,
             row_start: Vec::with_capacity(n_rows + 1),
@@ -93,19 +94,30 @@ impl CompressedRows {
             val: Vec::new(),
         };
         m.row_start.push(0);
-        for wave in (0..n_rows).step_by(ROWS_PER_WAVE) {
-            let rows: Vec<(Vec<u32>, Vec<f32>)> = (wave..n_rows.min(wave + ROWS_PER_WAVE))
+        let wave = |first: usize| -> Rows {
+            (first..n_rows.min(first + ROWS_PER_WAVE))
                 .into_par_iter()
                 .map(|r| {
                     let (mut c, mut v) = (Vec::new(), Vec::new());
                     fill(r, &mut c, &mut v);
                     (c, v)
                 })
-                .collect();
+                .collect()
+        };
+        let append = |m: &mut Self, rows: Rows| -> Result<(), SparseError> {
+            let first = m.n_rows();
             for (n, (c, v)) in rows.iter().enumerate() {
-                m.push_row(wave + n, c, v)?;
+                m.push_row(first + n, c, v)?;
             }
+            Ok(())
+        };
+        let mut filled: Rows = Vec::new();
+        for first in (0..n_rows).step_by(ROWS_PER_WAVE) {
+            let (appended, next) = rayon::join(|| append(&mut m, filled), || wave(first));
+            appended?;
+            filled = next;
         }
+        append(&mut m, filled)?;
         Ok(m)
     }
 
