@@ -284,6 +284,24 @@ impl IonBaseData {
         base
     }
 
+    /// WED (mm) of energy row `row` from which every quantity's table is zero
+    /// (or the tables' last sample): the kernels interpolate between zero
+    /// rows, or stop, there, so a spot's profile need not go deeper.
+    pub fn zero_from_mm(&self, row: usize) -> f64 {
+        let n = self.n_depth;
+        let last = [&self.idd, &self.idd_rbe, &self.idd_alpha, &self.idd_let]
+            .iter()
+            .map(|t| {
+                t[row * n..][..n]
+                    .iter()
+                    .rposition(|v| *v != 0.0)
+                    .map_or(0, |i| i + 1)
+            })
+            .max()
+            .unwrap_or(0);
+        last.min(n - 1) as f64 * self.depth_step_mm
+    }
+
     /// The rows of `quantity`, all species.
     pub fn table(&self, quantity: Quantity) -> &[f32] {
         match quantity {
@@ -429,6 +447,27 @@ mod tests {
             base.tail_sigma_mm[at(r0 / 2.0)],
         );
         assert!(sigma > lo && sigma < hi, "{sigma} not in {lo}..{hi}");
+    }
+
+    /// The tables of 150 MeV protons and of 290 MeV/u carbon are zero from
+    /// `zero_from_mm` on and not all zero one step before: beyond the CSDA
+    /// range for protons (range straggling), more than 10 cm beyond it for
+    /// carbon (the fragments).
+    #[test]
+    fn tables_are_zero_from_zero_from_mm() {
+        let zero_beyond = |base: &IonBaseData, mm: f64| {
+            let from = base.zero_from_mm(0);
+            let at = (from / base.depth_step_mm).round() as usize;
+            let tables = [&base.idd, &base.idd_rbe, &base.idd_alpha, &base.idd_let];
+            assert!(tables.iter().all(|t| t[at..].iter().all(|v| *v == 0.0)));
+            assert!(tables.iter().any(|t| t[at - 1] != 0.0));
+            assert!(from > base.csda_mm[0] + mm, "{from} vs {}", base.csda_mm[0]);
+        };
+        zero_beyond(
+            &IonBaseData::protons(&[150.0], |_| 0.008, 0.1).unwrap(),
+            0.0,
+        );
+        zero_beyond(&IonBaseData::carbon(&[290.0], |_| 0.0, 0.5).unwrap(), 100.0);
     }
 
     /// A "measured" 150 MeV curve that is the model's own shifted 3 mm deeper

@@ -112,48 +112,44 @@ impl<'a> PencilBeamEngine<'a> {
         cutoff_sigmas2(1.0, self.lateral_cutoff_fraction).sqrt()
     }
 
-    /// σ of multiple Coulomb scattering (mm) at each sample of a spot's WED
-    /// profile (`wed_mm`, one sample per `profile_step_mm` of path from the
-    /// CT's surface) for base-data row `row`: Fermi–Eyges moments of water's
-    /// scattering power at each step's WED with geometric lever arms,
-    /// σ²(z) = F(w) Σₖ T(wₖ) Δwₖ (z − zₖ)², F Highland's logarithmic factor at
-    /// the WED w reached. In water this is the generalised Highland σ of
-    /// `pencil_beam_spread`; through low-density tissue (lung) the same WED is
-    /// spread over a longer path, so the lever arms and σ grow. Held from 99 %
-    /// of the CSDA range on.
-    fn mcs_sigma_profile(&self, row: usize, wed_mm: &[f32]) -> Vec<f32> {
+    /// Writes (WED, σ_MCS) into `profile` for each sample of a spot's WED
+    /// profile `wed_mm` (one sample per `profile_step_mm` of path from the
+    /// CT's surface) and base-data row `row`. σ_MCS (mm) is the Fermi–Eyges
+    /// moment of water's scattering power at each step's WED with geometric
+    /// lever arms, σ²(z) = F(w) Σₖ T(wₖ) Δwₖ (z − zₖ)², F Highland's
+    /// logarithmic factor at the WED w reached. In water this is the
+    /// generalised Highland σ of `pencil_beam_spread`; through low-density
+    /// tissue (lung) the same WED is spread over a longer path, so the lever
+    /// arms and σ grow. Held from 99 % of the CSDA range on.
+    fn fill_profile(&self, row: usize, wed_mm: &[f32], profile: &mut [[f32; 2]]) {
+        assert_eq!(wed_mm.len(), profile.len(), "one profile sample per WED");
         let n = self.base.n_depth;
         let power = &self.base.scattering_power[row * n..][..n];
         let step = self.base.depth_step_mm;
         let hold_from_mm = 0.99 * self.base.csda_mm[row];
         let (mut a0, mut a1, mut a2) = (0.0f64, 0.0f64, 0.0f64);
-        let mut sigma = Vec::with_capacity(wed_mm.len());
-        sigma.push(0.0f32);
-        for (k, w) in wed_mm.windows(2).enumerate() {
-            let (w0, w1) = (f64::from(w[0]), f64::from(w[1]));
-            if w1 >= hold_from_mm {
-                let last = *sigma.last().expect("starts with one sample");
-                sigma.resize(wed_mm.len(), last);
-                break;
-            }
-            let x = 0.5 * (w0 + w1) / step;
-            let i = (x as usize).min(n - 2);
-            let f = x - i as f64;
-            let t = f64::from(power[i]) * (1.0 - f) + f64::from(power[i + 1]) * f;
-            let a = t * (w1 - w0);
-            let z_mid = (k as f64 + 0.5) * self.profile_step_mm;
-            a0 += a;
-            a1 += a * z_mid;
-            a2 += a * z_mid * z_mid;
-            let z = (k + 1) as f64 * self.profile_step_mm;
-            let log_factor = highland_log_factor(w1 / 10.0, WATER_RADIATION_LENGTH_G_CM2);
-            sigma.push(
-                (log_factor * (a0 * z * z - 2.0 * a1 * z + a2))
+        let mut sigma = 0.0f32;
+        for (k, out) in profile.iter_mut().enumerate() {
+            let w1 = f64::from(wed_mm[k]);
+            if k > 0 && w1 < hold_from_mm {
+                let w0 = f64::from(wed_mm[k - 1]);
+                let x = 0.5 * (w0 + w1) / step;
+                let i = (x as usize).min(n - 2);
+                let f = x - i as f64;
+                let t = f64::from(power[i]) * (1.0 - f) + f64::from(power[i + 1]) * f;
+                let a = t * (w1 - w0);
+                let z_mid = (k as f64 - 0.5) * self.profile_step_mm;
+                a0 += a;
+                a1 += a * z_mid;
+                a2 += a * z_mid * z_mid;
+                let z = k as f64 * self.profile_step_mm;
+                let log_factor = highland_log_factor(w1 / 10.0, WATER_RADIATION_LENGTH_G_CM2);
+                sigma = (log_factor * (a0 * z * z - 2.0 * a1 * z + a2))
                     .max(0.0)
-                    .sqrt() as f32,
-            );
+                    .sqrt() as f32;
+            }
+            *out = [wed_mm[k], sigma];
         }
-        sigma
     }
 
     /// Spot `s` of beam `b`, checked: its energy's base-data row and its
@@ -216,7 +212,7 @@ impl<'a> PencilBeamEngine<'a> {
             .par_iter()
             .map(|(b, s)| self.spot_ray(&beams[*b], *b, *s))
             .collect::<Result<_, _>>()?;
-        let wed = WedProfiles::new(
+        let rays_wed = WedProfiles::new(
             self.rsp.grid().shape(),
             rays.iter()
                 .map(|(_, _, r)| {
@@ -228,49 +224,68 @@ impl<'a> PencilBeamEngine<'a> {
                     )
                 })
                 .collect(),
-        )
-        .trace_each(backend, self.rsp.data())?;
+        );
+        let wed = rays_wed.trace(backend, self.rsp.data())?;
         let table = self
             .base
             .kernel_table(Quantity::Dose, self.lateral_cutoff_fraction);
-        let traced: Vec<(IonPbSpot, Vec<[f32; 2]>)> = index
+        // Each spot's (WED, σ_MCS) profile, written in place, ends at its
+        // first sample as deep as its energy's tables are zero
+        // (`IonBaseData::zero_from_mm`): the kernels hold the last sample
+        // beyond a profile's end, so deeper samples add nothing.
+        let zero_from: Vec<f64> = (0..self.base.energies_mev_u.len())
+            .map(|row| self.base.zero_from_mm(row))
+            .collect();
+        let ends: Vec<&[f32]> = rays
+            .par_iter()
+            .zip(&rays_wed.rays)
+            .map(|((row, _, _), r)| {
+                let all = &wed[r.offset as usize..][..r.n_samples as usize];
+                let end = all
+                    .iter()
+                    .position(|w| f64::from(*w) >= zero_from[*row])
+                    .map_or(all.len(), |last| last + 1);
+                &all[..end]
+            })
+            .collect();
+        let mut profiles = vec![[0.0f32; 2]; ends.iter().map(|w| w.len()).sum()];
+        let mut slots = Vec::with_capacity(rays.len());
+        let mut rest = profiles.as_mut_slice();
+        let mut offset = 0u32;
+        for w in ends {
+            let (mine, tail) = rest.split_at_mut(w.len());
+            slots.push((w, offset, mine));
+            offset += w.len() as u32;
+            rest = tail;
+        }
+        let spots: Vec<IonPbSpot> = index
             .par_iter()
             .zip(&rays)
-            .zip(&wed)
-            .map(|(((b, s), (row, dir, ray)), wed)| {
+            .zip(slots)
+            .map(|(((b, s), (row, dir, ray)), (wed, offset, profile))| {
                 let (beam, spot) = (&beams[*b], &beams[*b].spots[*s]);
-                let sigma_mcs = self.mcs_sigma_profile(*row, wed);
-                let pairs: Vec<[f32; 2]> =
-                    wed.iter().zip(&sigma_mcs).map(|(w, s)| [*w, *s]).collect();
+                self.fill_profile(*row, wed, profile);
                 let n = self.base.n_depth;
                 let reach2 = piece_reach2(
                     &table[row * n..][..n],
                     self.base.depth_step_mm,
                     self.core_cutoff_sigmas().powi(2),
                     beam.sigma_air_mm,
-                    &pairs,
+                    profile,
                 )
                 .into_iter()
                 .fold(0.0, f64::max);
                 let e = ray.entry_mm;
-                let kernel_spot = IonPbSpot {
+                IonPbSpot {
                     origin: [e.x as f32, e.y as f32, e.z as f32, reach2 as f32],
                     dir: [dir.x as f32, dir.y as f32, dir.z as f32, spot.weight as f32],
                     sigma_air_mm: beam.sigma_air_mm as f32,
                     energy: *row as u32,
-                    profile_offset: 0,
-                    profile_len: wed.len() as u32,
-                };
-                (kernel_spot, pairs)
+                    profile_offset: offset,
+                    profile_len: profile.len() as u32,
+                }
             })
             .collect();
-        let mut spots = Vec::with_capacity(traced.len());
-        let mut profiles = Vec::new();
-        for (mut spot, profile) in traced {
-            spot.profile_offset = profiles.len() as u32;
-            profiles.extend(profile);
-            spots.push(spot);
-        }
         let g = dose_grid;
         let step = |a: usize| {
             let v = g.axis(a) * g.spacing_mm()[a];
@@ -355,7 +370,10 @@ mod tests {
             Grid::axial([1, 1, 1], [1.0; 3], Default::default()).unwrap(),
             1.0,
         );
-        PencilBeamEngine::new(base, &rsp).mcs_sigma_profile(0, wed_mm)
+        let mut profile = vec![[0.0; 2]; wed_mm.len()];
+        PencilBeamEngine::new(base, &rsp).fill_profile(0, wed_mm, &mut profile);
+        assert!(profile.iter().zip(wed_mm).all(|(p, w)| p[0] == *w));
+        profile.iter().map(|p| p[1]).collect()
     }
 
     /// In water (WED = path) the moments give the generalised Highland σ of
