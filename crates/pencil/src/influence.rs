@@ -57,7 +57,6 @@ fn reach_segments(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Vec<IonSegme
         })
         .collect();
     let piece_mm = PIECE_SAMPLES as f64 * f64::from(p.profile_step_mm);
-    let step_i = grid.axis(0) * grid.spacing_mm()[0];
     let per_spot: Vec<Vec<IonSegment>> = input
         .spots
         .par_iter()
@@ -87,67 +86,78 @@ fn reach_segments(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Vec<IonSegme
                 f64::from(spot.origin[2]),
             );
             let d = nalgebra_dir(spot.dir);
-            // (row j + ny·k, run of i) of every piece up to `t_end`.
-            let mut runs: Vec<(usize, Range<usize>)> = Vec::new();
-            for (t_lo, t_hi, r2) in merged_pieces(&reach2, piece_mm, t_end) {
-                let reach = r2.sqrt();
-                let t_hi = if held && t_hi >= t_end {
-                    t_end + reach
-                } else {
-                    t_hi
-                };
-                let (mut lo, mut hi) = ([f64::MAX; 3], [f64::MIN; 3]);
-                for end in [o + d * t_lo, o + d * t_hi] {
-                    for corner in 0..8 {
-                        let c = grid.patient_to_continuous(&(end + nalgebra_offset(corner, reach)));
-                        for a in 0..3 {
-                            lo[a] = lo[a].min(c[a]);
-                            hi[a] = hi[a].max(c[a]);
+            let rows = RowGeometry::new(grid, &o, &d);
+            // Each piece up to `t_end`: (t range, reach, index box (i, j, k)).
+            let pieces: Vec<_> = merged_pieces(&reach2, piece_mm, t_end)
+                .into_iter()
+                .map(|(t_lo, t_hi, r2)| {
+                    let reach = r2.sqrt();
+                    let t_hi = if held && t_hi >= t_end {
+                        t_end + reach
+                    } else {
+                        t_hi
+                    };
+                    let (mut lo, mut hi) = ([f64::MAX; 3], [f64::MIN; 3]);
+                    for end in [o + d * t_lo, o + d * t_hi] {
+                        for corner in 0..8 {
+                            let c =
+                                grid.patient_to_continuous(&(end + nalgebra_offset(corner, reach)));
+                            for a in 0..3 {
+                                lo[a] = lo[a].min(c[a]);
+                                hi[a] = hi[a].max(c[a]);
+                            }
                         }
                     }
-                }
-                let range = |a: usize| {
-                    let l = lo[a].floor().max(0.0) as usize;
-                    let h = (hi[a].ceil().max(-1.0) as i64).min(shape[a] as i64 - 1);
-                    l..(h + 1).max(l as i64) as usize
-                };
-                let box_i = range(0);
-                for k in range(2) {
-                    for j in range(1) {
-                        let row = j + shape[1] * k;
-                        let span = &kept_span[row];
-                        let within = box_i.start.max(span.start)..box_i.end.min(span.end);
+                    let range = |a: usize| {
+                        let l = lo[a].floor().max(0.0) as usize;
+                        let h = (hi[a].ceil().max(-1.0) as i64).min(shape[a] as i64 - 1);
+                        l..(h + 1).max(l as i64) as usize
+                    };
+                    (t_lo..t_hi, reach, [range(0), range(1), range(2)])
+                })
+                .collect();
+            let union = |a: usize| {
+                let l = pieces.iter().map(|p| p.2[a].start).min().unwrap_or(0);
+                l..pieces.iter().map(|p| p.2[a].end).max().unwrap_or(0).max(l)
+            };
+            // Rows in voxel order (k, then j); a row's runs merged where
+            // they overlap or touch.
+            let mut segments: Vec<IonSegment> = Vec::new();
+            let mut runs: Vec<Range<usize>> = Vec::new();
+            for k in union(2) {
+                for j in union(1) {
+                    let span = &kept_span[j + shape[1] * k];
+                    runs.clear();
+                    for (t, reach, [bi, bj, bk]) in &pieces {
+                        if !bj.contains(&j) || !bk.contains(&k) {
+                            continue;
+                        }
+                        let within = bi.start.max(span.start)..bi.end.min(span.end);
                         if within.is_empty() {
                             continue;
                         }
-                        let start = grid.voxel_centre(0, j, k);
-                        let run =
-                            row_within_reach(&start, &step_i, &o, &d, reach, t_lo..t_hi, &within);
+                        let run = rows.within_reach(j, k, *reach, t, &within);
                         if !run.is_empty() {
-                            runs.push((row, run));
+                            runs.push(run);
+                        }
+                    }
+                    runs.sort_unstable_by_key(|r| r.start);
+                    let first = segments.len();
+                    for run in runs.drain(..) {
+                        let voxel = grid.index(run.start, j, k) as u32;
+                        match segments[first..].last_mut() {
+                            Some(s) if voxel <= s.voxel + s.len => {
+                                s.len = s.len.max(voxel + run.len() as u32 - s.voxel);
+                            }
+                            _ => segments.push(IonSegment {
+                                spot: n as u32,
+                                voxel,
+                                len: run.len() as u32,
+                                offset: 0,
+                            }),
                         }
                     }
                 }
-            }
-            runs.sort_unstable_by_key(|(row, run)| (*row, run.start));
-            let mut segments: Vec<IonSegment> = Vec::with_capacity(runs.len());
-            let mut last_row = usize::MAX;
-            for (row, run) in runs {
-                let (j, k) = (row % shape[1], row / shape[1]);
-                let voxel = grid.index(run.start, j, k) as u32;
-                match segments.last_mut() {
-                    // Overlapping or touching the run before it on its row.
-                    Some(s) if last_row == row && voxel <= s.voxel + s.len => {
-                        s.len = s.len.max(voxel + run.len() as u32 - s.voxel);
-                    }
-                    _ => segments.push(IonSegment {
-                        spot: n as u32,
-                        voxel,
-                        len: run.len() as u32,
-                        offset: 0,
-                    }),
-                }
-                last_row = row;
             }
             segments
         })
@@ -189,54 +199,78 @@ fn merged_pieces(reach2: &[f64], piece_mm: f64, t_end: f64) -> Vec<(f64, f64, f6
         .collect()
 }
 
-/// The voxels i of a row (centres `start` + i·`step`, mm) within `reach` of
-/// the ray o + t·d and with t in `t` (a piece of the capsule the index box
-/// was built around), clipped to `within`, widened by one voxel each side so
-/// that f32 rounding in the pair test never loses a voxel. Distance² from the
-/// ray and t are a quadratic and a linear function of i.
-fn row_within_reach(
-    start: &Point3<f64>,
-    step: &Vector3<f64>,
-    o: &Point3<f64>,
-    d: &Vector3<f64>,
-    reach: f64,
-    t: Range<f64>,
-    within: &Range<usize>,
-) -> Range<usize> {
-    let rel = start - o;
-    let (a, b) = (rel.cross(d), step.cross(d));
-    let (bb, ab, aa) = (
-        b.norm_squared(),
-        a.dot(&b),
-        a.norm_squared() - reach * reach,
-    );
-    let (mut lo, mut hi) = (within.start as f64, within.end as f64 - 1.0);
-    if bb > 1e-12 {
-        let disc = ab * ab - bb * aa;
-        if disc < 0.0 {
+/// How much (mm) `RowGeometry::within_reach` widens a piece's radius and extent so
+/// that the kernel's f32 rounding (~1e-4 mm at 1 m from the origin) never
+/// puts a voxel inside that the f64 search left out.
+const ROUNDING_MARGIN_MM: f64 = 0.01;
+
+/// The rows of a grid seen from one spot's central ray o + t·d (mm): the
+/// centre of voxel (i, j, k) minus o is c₀ + i·sᵢ + j·sⱼ + k·sₖ, so its cross
+/// and dot products with d, the distance from the ray and t, are linear in
+/// i, j and k.
+struct RowGeometry {
+    /// (c₀ × d, c₀ · d) and the same of sᵢ, sⱼ, sₖ.
+    cross: [Vector3<f64>; 4],
+    dot: [f64; 4],
+}
+
+impl RowGeometry {
+    fn new(grid: &Grid, o: &Point3<f64>, d: &Vector3<f64>) -> Self {
+        let c0 = grid.voxel_centre(0, 0, 0) - o;
+        let s = |a: usize| grid.axis(a) * grid.spacing_mm()[a];
+        let v = [c0, s(0), s(1), s(2)];
+        RowGeometry {
+            cross: v.map(|v| v.cross(d)),
+            dot: v.map(|v| v.dot(d)),
+        }
+    }
+
+    /// The voxels i of row (j, k) within `reach` of the ray and with t in
+    /// `t` (a piece of the capsule the index box was built around), both
+    /// widened by `ROUNDING_MARGIN_MM`, clipped to `within`: distance² from
+    /// the ray is a quadratic in i, t a linear function of it.
+    fn within_reach(
+        &self,
+        j: usize,
+        k: usize,
+        reach: f64,
+        t: &Range<f64>,
+        within: &Range<usize>,
+    ) -> Range<usize> {
+        let (jf, kf) = (j as f64, k as f64);
+        let reach = reach + ROUNDING_MARGIN_MM;
+        let (t_lo, t_hi) = (t.start - ROUNDING_MARGIN_MM, t.end + ROUNDING_MARGIN_MM);
+        let [c0, b, cj, ck] = &self.cross;
+        let a = c0 + cj * jf + ck * kf;
+        let (bb, ab, aa) = (b.norm_squared(), a.dot(b), a.norm_squared() - reach * reach);
+        let (mut lo, mut hi) = (within.start as f64, within.end as f64 - 1.0);
+        if bb > 1e-12 {
+            let disc = ab * ab - bb * aa;
+            if disc < 0.0 {
+                return 0..0;
+            }
+            let root = disc.sqrt();
+            lo = lo.max((-ab - root) / bb);
+            hi = hi.min((-ab + root) / bb);
+        } else if aa > 0.0 {
             return 0..0;
         }
-        let root = disc.sqrt();
-        lo = lo.max((-ab - root) / bb);
-        hi = hi.min((-ab + root) / bb);
-    } else if aa > 0.0 {
-        return 0..0;
+        // t(i) = t₀ + i·(sᵢ·d) within the piece.
+        let [d0, dt, dj, dk] = self.dot;
+        let t0 = d0 + dj * jf + dk * kf;
+        if dt.abs() > 1e-12 {
+            let (ta, tb) = ((t_lo - t0) / dt, (t_hi - t0) / dt);
+            lo = lo.max(ta.min(tb));
+            hi = hi.min(ta.max(tb));
+        } else if !(t_lo..=t_hi).contains(&t0) {
+            return 0..0;
+        }
+        let (first, last) = (lo.ceil(), hi.floor());
+        if last < first {
+            return 0..0;
+        }
+        first as usize..last as usize + 1
     }
-    // t(i) = rel·d + i·(step·d) within the piece.
-    let (t0, dt) = (rel.dot(d), step.dot(d));
-    if dt.abs() > 1e-12 {
-        let (ta, tb) = ((t.start - t0) / dt, (t.end - t0) / dt);
-        lo = lo.max(ta.min(tb));
-        hi = hi.min(ta.max(tb));
-    } else if !(t.start..=t.end).contains(&t0) {
-        return 0..0;
-    }
-    if hi < lo - 2.0 {
-        return 0..0;
-    }
-    let first = ((lo.floor() - 1.0).max(within.start as f64)) as usize;
-    let last = ((hi.ceil() + 1.0).min(within.end as f64 - 1.0)) as usize;
-    first..(last + 1).max(first)
 }
 
 fn nalgebra_dir(d: [f32; 4]) -> Vector3<f64> {
@@ -247,4 +281,76 @@ fn nalgebra_dir(d: [f32; 4]) -> Vector3<f64> {
 fn nalgebra_offset(n: usize, r: f64) -> Vector3<f64> {
     let s = |bit: usize| if n >> bit & 1 == 1 { r } else { -r };
     Vector3::new(s(0), s(1), s(2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_xoshiro::Xoshiro256PlusPlus;
+
+    /// For random rays, radii and pieces: every voxel of a row that the
+    /// kernel's f32 test (`ion_pair`: t = d·u ≥ the piece's start, |d × u|² ≤
+    /// reach²) puts inside is in `within_reach`'s run, and every voxel of
+    /// the run lies within reach + 2·`ROUNDING_MARGIN_MM` of the piece (f64).
+    #[test]
+    fn row_runs_hold_every_voxel_within_reach() {
+        let grid = Grid::axial(
+            [30, 30, 30],
+            [2.5, 3.0, 2.0],
+            Point3::new(-41.0, -37.5, -29.0),
+        )
+        .unwrap();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(7);
+        let (mut inside, mut extra) = (0usize, 0usize);
+        for _ in 0..200 {
+            let o = Point3::new(
+                rng.random_range(-60.0..60.0),
+                rng.random_range(-60.0..60.0),
+                rng.random_range(-60.0..60.0),
+            );
+            let d = Vector3::new(
+                rng.random_range(-1.0..1.0),
+                rng.random_range(-1.0..1.0),
+                rng.random_range(-1.0..1.0),
+            )
+            .normalize();
+            let reach: f64 = rng.random_range(1.0..20.0);
+            let t0: f64 = rng.random_range(0.0..60.0);
+            let t = t0..t0 + rng.random_range(5.0..40.0);
+            let rows = RowGeometry::new(&grid, &o, &d);
+            let [nx, ny, nz] = grid.shape();
+            for (j, k) in (0..ny).flat_map(|j| (0..nz).map(move |k| (j, k))) {
+                let run = rows.within_reach(j, k, reach, &t, &(0..nx));
+                for i in 0..nx {
+                    let c = grid.voxel_centre(i, j, k);
+                    let (p, of, u) = (
+                        c.map(|v| v as f32),
+                        o.map(|v| v as f32),
+                        d.map(|v| v as f32),
+                    );
+                    let rel = p - of;
+                    let (tf, r2) = (rel.dot(&u), rel.cross(&u).norm_squared());
+                    let kernel_in = r2 <= (reach * reach) as f32
+                        && (t.start as f32..=t.end as f32).contains(&tf);
+                    if kernel_in {
+                        inside += 1;
+                        assert!(
+                            run.contains(&i),
+                            "voxel {i} of row ({j}, {k}) lost: {run:?}"
+                        );
+                    }
+                    if run.contains(&i) {
+                        let rel = c - o;
+                        let m = reach + 2.0 * ROUNDING_MARGIN_MM;
+                        assert!(rel.cross(&d).norm() <= m, "voxel {i} beyond the reach");
+                        assert!(rel.dot(&d) >= t.start - m && rel.dot(&d) <= t.end + m);
+                        extra += usize::from(!kernel_in);
+                    }
+                }
+            }
+        }
+        eprintln!("{inside} voxels inside, {extra} more in the runs");
+        assert!(inside > 10_000, "{inside}");
+    }
 }
