@@ -83,7 +83,8 @@ fn voxel_centre(p: Params, ijk: vec3<u32>) -> vec3<f32> {
         + f32(ijk.z) * p.step_k.xyz;
 }
 
-// Dose of `spot` at `pos` (mm) per gy_per_unit; 0 beyond its cut-off.
+// Dose of `spot` at `pos` (mm) per gy_per_unit; 0 beyond its cut-off. Steps
+// and σ² enter as reciprocals: one division per Gaussian (as in the twin).
 fn pair_dose(p: Params, spot: Spot, pos: vec3<f32>) -> f32 {
     let d = pos - spot.origin.xyz;
     let t = dot(d, spot.dir.xyz);
@@ -95,8 +96,8 @@ fn pair_dose(p: Params, spot: Spot, pos: vec3<f32>) -> f32 {
     if (r2 > spot.origin.w) {
         return 0.0;
     }
-    let at = profile_at(spot.profile_offset, spot.profile_len, t / p.profile_step_mm);
-    let xd = at.x / p.depth_step_mm;
+    let at = profile_at(spot.profile_offset, spot.profile_len, t * (1.0 / p.profile_step_mm));
+    let xd = at.x * (1.0 / p.depth_step_mm);
     if (xd >= f32(p.n_depth - 1u)) {
         return 0.0;
     }
@@ -105,11 +106,13 @@ fn pair_dose(p: Params, spot: Spot, pos: vec3<f32>) -> f32 {
     let table = lerp_depth(spot.energy * p.n_depth, xd);
     var lateral = 0.0;
     if (r2 <= p.cutoff_sigmas * p.cutoff_sigmas * s2) {
-        lateral = table.x * exp(-0.5 * r2 / s2) / (TWO_PI * s2);
+        let inv = 1.0 / s2;
+        lateral = table.x * exp(-0.5 * r2 * inv) * (inv * (1.0 / TWO_PI));
     }
     let t2 = s2 + table.z * table.z;
     if (table.y > 0.0 && r2 < table.w * t2) {
-        lateral = lateral + table.y * exp(-0.5 * r2 / t2) / (TWO_PI * t2);
+        let inv = 1.0 / t2;
+        lateral = lateral + table.y * exp(-0.5 * r2 * inv) * (inv * (1.0 / TWO_PI));
     }
     return spot.dir.w * lateral;
 }

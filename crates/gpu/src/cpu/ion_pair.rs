@@ -68,9 +68,9 @@ pub(super) fn pair_dose(
         profiles,
         spot.profile_offset as usize,
         spot.profile_len as usize,
-        t / p.profile_step_mm,
+        t * (1.0 / p.profile_step_mm),
     );
-    let xd = wed / p.depth_step_mm;
+    let xd = wed * (1.0 / p.depth_step_mm);
     if xd >= (p.n_depth - 1) as f32 {
         return 0.0;
     }
@@ -78,11 +78,13 @@ pub(super) fn pair_dose(
     let table = lerp_depth(depth_table, (spot.energy * p.n_depth) as usize, xd);
     let mut lateral = 0.0;
     if r2 <= p.cutoff_sigmas * p.cutoff_sigmas * s2 {
-        lateral = table[0] * (-0.5 * r2 / s2).exp() / (std::f32::consts::TAU * s2);
+        let inv = 1.0 / s2;
+        lateral = table[0] * (-0.5 * r2 * inv).exp() * (inv * (1.0 / std::f32::consts::TAU));
     }
     let t2 = s2 + table[2] * table[2];
     if table[1] > 0.0 && r2 < table[3] * t2 {
-        lateral += table[1] * (-0.5 * r2 / t2).exp() / (std::f32::consts::TAU * t2);
+        let inv = 1.0 / t2;
+        lateral += table[1] * (-0.5 * r2 * inv).exp() * (inv * (1.0 / std::f32::consts::TAU));
     }
     spot.dir[3] * lateral
 }
