@@ -20,10 +20,21 @@ pub fn influence_matrix(
     backend: &Backend,
 ) -> Result<InfluenceMatrix, PencilError> {
     assert_eq!(keep.len(), grid.len(), "one keep flag per voxel");
-    let kernel = IonInfluence::new(input, reach_segments(input, grid, keep), keep)?;
-    Ok(InfluenceMatrix {
-        by_column: kernel.matrix(backend)?,
-    })
+    let t0 = std::time::Instant::now();
+    let segs = reach_segments(input, grid, keep);
+    let t1 = std::time::Instant::now();
+    let (segs_pairs, segs_n): (u64, usize) =
+        (segs.iter().map(|s| u64::from(s.len)).sum(), segs.len());
+    let kernel = IonInfluence::new(input, segs, keep)?;
+    let t2 = std::time::Instant::now();
+    let m = kernel.matrix(backend)?;
+    eprintln!(
+        "TIMING pairs {segs_pairs} segs {segs_n} segments {:?} new {:?} matrix {:?}",
+        t1 - t0,
+        t2 - t1,
+        t2.elapsed()
+    );
+    Ok(InfluenceMatrix { by_column: m })
 }
 
 /// Per spot, in spot order: the runs of voxels along i, row by row (k, then
