@@ -236,7 +236,7 @@ impl<'a> PencilBeamEngine<'a> {
         let zero_from: Vec<f64> = (0..self.base.energies_mev_u.len())
             .map(|row| self.base.zero_from_mm(row))
             .collect();
-        let ends: Vec<&[f32]> = rays
+        let kept_wed: Vec<&[f32]> = rays
             .par_iter()
             .zip(&rays_wed.rays)
             .map(|((row, _, _), r)| {
@@ -248,11 +248,11 @@ impl<'a> PencilBeamEngine<'a> {
                 &all[..end]
             })
             .collect();
-        let mut profiles = vec![[0.0f32; 2]; ends.iter().map(|w| w.len()).sum()];
+        let mut profiles = vec![[0.0f32; 2]; kept_wed.iter().map(|w| w.len()).sum()];
         let mut slots = Vec::with_capacity(rays.len());
         let mut rest = profiles.as_mut_slice();
         let mut offset = 0u32;
-        for w in ends {
+        for w in kept_wed {
             let (mine, tail) = rest.split_at_mut(w.len());
             slots.push((w, offset, mine));
             offset += w.len() as u32;

@@ -20,21 +20,10 @@ pub fn influence_matrix(
     backend: &Backend,
 ) -> Result<InfluenceMatrix, PencilError> {
     assert_eq!(keep.len(), grid.len(), "one keep flag per voxel");
-    let t0 = std::time::Instant::now();
-    let segs = reach_segments(input, grid, keep);
-    let t1 = std::time::Instant::now();
-    let (segs_pairs, segs_n): (u64, usize) =
-        (segs.iter().map(|s| u64::from(s.len)).sum(), segs.len());
-    let kernel = IonInfluence::new(input, segs, keep)?;
-    let t2 = std::time::Instant::now();
-    let m = kernel.matrix(backend)?;
-    eprintln!(
-        "TIMING pairs {segs_pairs} segs {segs_n} segments {:?} new {:?} matrix {:?}",
-        t1 - t0,
-        t2 - t1,
-        t2.elapsed()
-    );
-    Ok(InfluenceMatrix { by_column: m })
+    let kernel = IonInfluence::new(input, reach_segments(input, grid, keep), keep)?;
+    Ok(InfluenceMatrix {
+        by_column: kernel.matrix(backend)?,
+    })
 }
 
 /// Per spot, in spot order: the runs of voxels along i, row by row (k, then
@@ -108,23 +97,8 @@ fn reach_segments(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Vec<IonSegme
                     } else {
                         t_hi
                     };
-                    let (mut lo, mut hi) = ([f64::MAX; 3], [f64::MIN; 3]);
-                    for end in [o + d * t_lo, o + d * t_hi] {
-                        for corner in 0..8 {
-                            let c =
-                                grid.patient_to_continuous(&(end + nalgebra_offset(corner, reach)));
-                            for a in 0..3 {
-                                lo[a] = lo[a].min(c[a]);
-                                hi[a] = hi[a].max(c[a]);
-                            }
-                        }
-                    }
-                    let range = |a: usize| {
-                        let l = lo[a].floor().max(0.0) as usize;
-                        let h = (hi[a].ceil().max(-1.0) as i64).min(shape[a] as i64 - 1);
-                        l..(h + 1).max(l as i64) as usize
-                    };
-                    (t_lo..t_hi, reach, [range(0), range(1), range(2)])
+                    let ends = [o + d * t_lo, o + d * t_hi];
+                    (t_lo..t_hi, reach, index_box(grid, &ends, reach))
                 })
                 .collect();
             let union = |a: usize| {
@@ -174,6 +148,27 @@ fn reach_segments(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Vec<IonSegme
         })
         .collect();
     per_spot.concat()
+}
+
+/// The grid's index ranges (i, j, k) of the axis-aligned box that holds the
+/// cubes of half-size `reach` (mm) about both `ends` of a piece of a ray.
+fn index_box(grid: &Grid, ends: &[Point3<f64>; 2], reach: f64) -> [Range<usize>; 3] {
+    let shape = grid.shape();
+    let (mut lo, mut hi) = ([f64::MAX; 3], [f64::MIN; 3]);
+    for end in ends {
+        for corner in 0..8 {
+            let c = grid.patient_to_continuous(&(end + nalgebra_offset(corner, reach)));
+            for a in 0..3 {
+                lo[a] = lo[a].min(c[a]);
+                hi[a] = hi[a].max(c[a]);
+            }
+        }
+    }
+    std::array::from_fn(|a| {
+        let l = lo[a].floor().max(0.0) as usize;
+        let h = (hi[a].ceil().max(-1.0) as i64).min(shape[a] as i64 - 1);
+        l..(h + 1).max(l as i64) as usize
+    })
 }
 
 /// Consecutive pieces of squared reach `reach2`, each `piece_mm` of path,
