@@ -44,14 +44,14 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     let seg = segments[s];
     let spot = spots[seg.spot];
     let first = voxel_ijk(params.pb, seg.voxel);
+    let row = spot_row(spot, first.y, first.z);
     var n = 0u;
     for (var e = 0u; e < seg.len; e = e + 1u) {
         let v = seg.voxel + e;
         if (((keep[v >> 5u] >> (v & 31u)) & 1u) == 0u) {
             continue;
         }
-        let ijk = vec3<u32>(first.x + e, first.y, first.z);
-        let d = pair_dose(params.pb, spot, voxel_centre(params.pb, ijk));
+        let d = pair_dose(params.pb, spot, spot_at(spot, row, first.x + e));
         if (d > 0.0) {
             if (params.fill == 1u) {
                 let at = 2u * (seg.offset + n);

@@ -2,12 +2,17 @@
 // (ion_pb_dose.wgsl, ion_influence.wgsl are each compiled after this file):
 //   weight · [core(WED) · G(r; σ) + tail(WED) · G(r; √(σ² + σ_tail²))],
 //   G(r; s) = exp(−r²/2s²) / (2πs²),   σ² = σ_air² + σ_MCS²,
-// where WED and σ_MCS are read at the point's projection on the spot's
+// where WED and σ_MCS are read at the point's projection t on the spot's
 // central ray from the spot's profile (WED, and the multiple-scattering σ
 // from Fermi–Eyges moments along that ray), and r is the point's distance
-// from the ray. core + tail is the IDD: the primaries' part and the lateral
-// tail's (protons' nuclear halo, carbon fragments), whose σ_tail the depth
-// table also holds. Each Gaussian is cut off at its own multiple of its σ:
+// from the ray. For the centre of voxel (i, j, k), (centre − origin) × dir
+// (length r) and (centre − origin) · dir (= t) are linear in i, j, k: the
+// host gives each spot their terms on the dose grid, and both kernels add
+// them in one order (spot_row, then spot_at), so the matrix kernel, which
+// walks rows along i, and the dose kernel evaluate the same numbers.
+// core + tail is the IDD: the primaries' part and the lateral tail's
+// (protons' nuclear halo, carbon fragments), whose σ_tail the depth table
+// also holds. Each Gaussian is cut off at its own multiple of its σ:
 // the core at cutoff_sigmas, the tail at the table's √w.
 // IDD in MeV·cm²/g per particle, lengths in mm; the caller multiplies by
 // gy_per_unit for Gy.
@@ -43,6 +48,12 @@ struct Spot {
     energy: u32,
     profile_offset: u32,
     profile_len: u32,
+    // (centre − origin) × dir (xyz, mm) and · dir (w, mm) at voxel (0, 0, 0)
+    // and their steps per unit of i, j and k.
+    at_voxel0: vec4<f32>,
+    per_i: vec4<f32>,
+    per_j: vec4<f32>,
+    per_k: vec4<f32>,
 }
 
 @group(0) @binding(1) var<storage, read> spots: array<Spot>;
@@ -77,31 +88,34 @@ fn voxel_ijk(p: Params, v: u32) -> vec3<u32> {
     return vec3<u32>(v % p.nx, (v / p.nx) % p.ny, v / (p.nx * p.ny));
 }
 
-// Centre (mm) of voxel (i, j, k).
-fn voxel_centre(p: Params, ijk: vec3<u32>) -> vec3<f32> {
-    return p.grid_origin.xyz + f32(ijk.x) * p.step_i.xyz + f32(ijk.y) * p.step_j.xyz
-        + f32(ijk.z) * p.step_k.xyz;
+// (centre − origin) × dir and · dir at voxel (0, j, k) of `spot`'s row (j, k).
+fn spot_row(spot: Spot, j: u32, k: u32) -> vec4<f32> {
+    return spot.at_voxel0 + f32(j) * spot.per_j + f32(k) * spot.per_k;
 }
 
-// Dose of `spot` at `pos` (mm) per gy_per_unit; 0 beyond its cut-off. Steps
+// The same at voxel i of that row.
+fn spot_at(spot: Spot, row: vec4<f32>, i: u32) -> vec4<f32> {
+    return row + f32(i) * spot.per_i;
+}
+
+// Dose of `spot` per gy_per_unit at the point whose cross product with the
+// ray is at.xyz and whose t is at.w (spot_at); 0 beyond its cut-off. Steps
 // and σ² enter as reciprocals: one division per Gaussian (as in the twin).
-fn pair_dose(p: Params, spot: Spot, pos: vec3<f32>) -> f32 {
-    let d = pos - spot.origin.xyz;
-    let t = dot(d, spot.dir.xyz);
+fn pair_dose(p: Params, spot: Spot, at: vec4<f32>) -> f32 {
+    let t = at.w;
     if (t < 0.0) {
         return 0.0;
     }
-    let c = cross(d, spot.dir.xyz);
-    let r2 = dot(c, c);
+    let r2 = dot(at.xyz, at.xyz);
     if (r2 > spot.origin.w) {
         return 0.0;
     }
-    let at = profile_at(spot.profile_offset, spot.profile_len, t * (1.0 / p.profile_step_mm));
-    let xd = at.x * (1.0 / p.depth_step_mm);
+    let prof = profile_at(spot.profile_offset, spot.profile_len, t * (1.0 / p.profile_step_mm));
+    let xd = prof.x * (1.0 / p.depth_step_mm);
     if (xd >= f32(p.n_depth - 1u)) {
         return 0.0;
     }
-    let sm = at.y;
+    let sm = prof.y;
     let s2 = spot.sigma_air_mm * spot.sigma_air_mm + sm * sm;
     let table = lerp_depth(spot.energy * p.n_depth, xd);
     var lateral = 0.0;

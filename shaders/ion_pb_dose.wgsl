@@ -14,10 +14,11 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (local >= params.n_voxels) {
         return;
     }
-    let pos = voxel_centre(params, voxel_ijk(params, params.voxel_offset + local));
+    let ijk = voxel_ijk(params, params.voxel_offset + local);
     var total = 0.0;
     for (var s = 0u; s < params.n_spots; s = s + 1u) {
-        total = total + pair_dose(params, spots[s], pos);
+        let spot = spots[s];
+        total = total + pair_dose(params, spot, spot_at(spot, spot_row(spot, ijk.y, ijk.z), ijk.x));
     }
     dose[local] = total * params.gy_per_unit;
 }

@@ -11,11 +11,11 @@ mod kernels;
 
 pub use context::{GpuContext, GpuError, WORKGROUP};
 pub use kernels::{
-    CompressedRows, InfluenceError, IonInfluence, IonInfluenceParams, IonPbDose, IonPbParams,
-    IonPbSpot, IonSegment, PhotonInfluence, PhotonInfluenceParams, PhotonPbDose, PhotonPbElement,
-    PhotonPbParams, PiecewiseLinear, PiecewiseLinearParams, RowsDifference, SparseError,
-    SparseMatVec, SparseMatVecParams, TableError, WedProfileParams, WedProfiles, WedRay,
-    GY_PER_MEV_CM2_G_PER_MM2, PHOTON_KERNEL_GAUSSIANS,
+    CompressedRows, InfluenceError, IonInfluence, IonInfluenceParams, IonKernelSpot, IonPbDose,
+    IonPbParams, IonPbSpot, IonSegment, PhotonInfluence, PhotonInfluenceParams, PhotonPbDose,
+    PhotonPbElement, PhotonPbParams, PiecewiseLinear, PiecewiseLinearParams, RowsDifference,
+    SparseError, SparseMatVec, SparseMatVecParams, TableError, WedProfileParams, WedProfiles,
+    WedRay, GY_PER_MEV_CM2_G_PER_MM2, PHOTON_KERNEL_GAUSSIANS,
 };
 
 /// Which device the user asked for.

@@ -1,8 +1,8 @@
 //! CPU twin of `shaders/ion_influence.wgsl`: same parameters, same buffers,
 //! same f32 arithmetic; `segment_entries` is the body of the kernel's thread.
 
-use super::ion_pair::{pair_dose, voxel_centre, voxel_ijk};
-use crate::kernels::{IonInfluenceParams, IonPbParams, IonPbSpot, IonSegment};
+use super::ion_pair::{pair_dose, spot_at, spot_row, voxel_ijk};
+use crate::kernels::{IonInfluenceParams, IonKernelSpot, IonPbParams, IonSegment};
 use rayon::prelude::*;
 
 /// Calls `visit(voxel, Gy per particle)` for each kept voxel of `seg` where
@@ -10,7 +10,7 @@ use rayon::prelude::*;
 #[inline]
 pub fn segment_entries(
     p: &IonPbParams,
-    spots: &[IonPbSpot],
+    spots: &[IonKernelSpot],
     depth_table: &[[f32; 4]],
     profiles: &[[f32; 2]],
     keep: &[u32],
@@ -19,18 +19,14 @@ pub fn segment_entries(
 ) {
     let spot = &spots[seg.spot as usize];
     let [i0, j, k] = voxel_ijk(p, seg.voxel);
+    let row = spot_row(spot, j, k);
     for e in 0..seg.len {
         let v = seg.voxel + e;
         if keep[(v >> 5) as usize] >> (v & 31) & 1 == 0 {
             continue;
         }
-        let d = pair_dose(
-            p,
-            spot,
-            depth_table,
-            profiles,
-            voxel_centre(p, [i0 + e, j, k]),
-        );
+        let at = spot_at(spot, &row, i0 + e);
+        let d = pair_dose(p, spot, depth_table, profiles, at);
         if d > 0.0 {
             visit(v, d * p.gy_per_unit);
         }
@@ -42,7 +38,7 @@ pub fn segment_entries(
 /// `offset`) over the first `n_segments` segments.
 pub fn ion_influence(
     params: &IonInfluenceParams,
-    spots: &[IonPbSpot],
+    spots: &[IonKernelSpot],
     depth_table: &[[f32; 4]],
     profiles: &[[f32; 2]],
     segments: &[IonSegment],

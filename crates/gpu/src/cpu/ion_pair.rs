@@ -1,7 +1,7 @@
 //! CPU twin of `shaders/ion_pair.wgsl`: the dose of one ion spot at one point,
 //! shared by the ion kernels' twins, in the same f32 arithmetic.
 
-use crate::kernels::{IonPbParams, IonPbSpot};
+use crate::kernels::{IonKernelSpot, IonPbParams};
 
 #[inline(always)]
 fn lerp_depth(table: &[[f32; 4]], base: usize, x: f32) -> [f32; 4] {
@@ -30,37 +30,42 @@ pub(super) fn voxel_ijk(p: &IonPbParams, v: u32) -> [u32; 3] {
     [v % p.nx, (v / p.nx) % p.ny, v / (p.nx * p.ny)]
 }
 
-/// Centre (mm) of voxel (i, j, k) of the grid of `p`.
+/// (c − origin) × dir and · dir at voxel (0, j, k) of `spot`'s row (j, k),
+/// c the voxel's centre (`IonKernelSpot`).
 #[inline(always)]
-pub(super) fn voxel_centre(p: &IonPbParams, ijk: [u32; 3]) -> [f32; 3] {
-    let steps = [&p.step_i, &p.step_j, &p.step_k];
-    super::grid_point(&p.grid_origin, steps, ijk.map(|n| n as f32))
+pub(super) fn spot_row(spot: &IonKernelSpot, j: u32, k: u32) -> [f32; 4] {
+    let (fj, fk) = (j as f32, k as f32);
+    let [_, pj, pk] = &spot.per_ijk;
+    std::array::from_fn(|a| spot.at_voxel0[a] + fj * pj[a] + fk * pk[a])
 }
 
-/// Dose of `spot` at `pos` (mm) per `gy_per_unit`: weight · [core(WED) ·
-/// G(r; σ) + tail(WED) · G(r; √(σ² + σ_tail²))], G(r; s) = exp(−r²/2s²)/(2πs²),
-/// each Gaussian 0 beyond its cut-off; `depth_table` holds (core, tail,
-/// σ_tail, the tail's squared cut-off in its σ) per energy and WED sample.
+/// The same at voxel i of that row.
+#[inline(always)]
+pub(super) fn spot_at(spot: &IonKernelSpot, row: &[f32; 4], i: u32) -> [f32; 4] {
+    let fi = i as f32;
+    std::array::from_fn(|a| row[a] + fi * spot.per_ijk[0][a])
+}
+
+/// Dose of `spot` per `gy_per_unit` at the point whose cross product with
+/// the ray is `at[..3]` and whose distance along it is t = `at[3]`
+/// (`spot_at`): weight · [core(WED) · G(r; σ) + tail(WED) · G(r; √(σ² +
+/// σ_tail²))], G(r; s) = exp(−r²/2s²)/(2πs²), each Gaussian 0 beyond its
+/// cut-off; `depth_table` holds (core, tail, σ_tail, the tail's squared
+/// cut-off in its σ) per energy and WED sample.
 #[inline(always)]
 pub(super) fn pair_dose(
     p: &IonPbParams,
-    spot: &IonPbSpot,
+    spot: &IonKernelSpot,
     depth_table: &[[f32; 4]],
     profiles: &[[f32; 2]],
-    pos: [f32; 3],
+    at: [f32; 4],
 ) -> f32 {
-    let d: [f32; 3] = std::array::from_fn(|a| pos[a] - spot.origin[a]);
-    let dir = [spot.dir[0], spot.dir[1], spot.dir[2]];
-    let t = d[0] * dir[0] + d[1] * dir[1] + d[2] * dir[2];
+    let t = at[3];
     if t < 0.0 {
         return 0.0;
     }
-    let c = [
-        d[1] * dir[2] - d[2] * dir[1],
-        d[2] * dir[0] - d[0] * dir[2],
-        d[0] * dir[1] - d[1] * dir[0],
-    ];
-    let r2 = c[0] * c[0] + c[1] * c[1] + c[2] * c[2];
+    let r2 = at[0] * at[0] + at[1] * at[1] + at[2] * at[2];
+    let spot = &spot.spot;
     if r2 > spot.origin[3] {
         return 0.0;
     }

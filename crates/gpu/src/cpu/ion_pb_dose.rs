@@ -1,31 +1,37 @@
 //! CPU twin of `shaders/ion_pb_dose.wgsl`: same parameters, same buffers, same
 //! f32 arithmetic. The specification the GPU kernel is tested against.
 
-use super::ion_pair::pair_dose;
+use super::ion_pair::{pair_dose, spot_at, spot_row};
 use super::Lattice;
-use crate::kernels::{IonPbParams, IonPbSpot};
+use crate::kernels::{IonKernelSpot, IonPbParams};
 
 /// Dose (Gy) of voxels `voxel_offset .. voxel_offset + n_voxels` into `dose`.
 pub fn ion_pb_dose(
     params: &IonPbParams,
-    spots: &[IonPbSpot],
+    spots: &[IonKernelSpot],
     depth_table: &[[f32; 4]],
     profiles: &[[f32; 2]],
     dose: &mut [f32],
 ) {
     let p = params;
     let lattice = Lattice {
-        origin: p.grid_origin,
-        steps: [p.step_i, p.step_j, p.step_k],
         nx: p.nx,
         ny: p.ny,
         offset: p.voxel_offset,
         count: p.n_voxels,
     };
-    lattice.fill(dose, |pos| {
+    lattice.fill(dose, |[i, j, k]| {
         let total: f32 = spots[..p.n_spots as usize]
             .iter()
-            .map(|s| pair_dose(p, s, depth_table, profiles, pos))
+            .map(|s| {
+                pair_dose(
+                    p,
+                    s,
+                    depth_table,
+                    profiles,
+                    spot_at(s, &spot_row(s, j, k), i),
+                )
+            })
             .sum();
         total * p.gy_per_unit
     });

@@ -34,11 +34,9 @@ pub(crate) fn grid_point(
     std::array::from_fn(|a| origin[a] + i * si[a] + j * sj[a] + k * sk[a])
 }
 
-/// The voxels of one dispatch: centre of voxel 0 and the position step per
-/// index (mm, w unused), the grid's x and y sizes, the first voxel and the count.
+/// The voxels of one dispatch: the grid's x and y sizes, the first voxel
+/// and the count.
 pub(crate) struct Lattice {
-    pub origin: [f32; 4],
-    pub steps: [[f32; 4]; 3],
     pub nx: u32,
     pub ny: u32,
     pub offset: u32,
@@ -46,21 +44,19 @@ pub(crate) struct Lattice {
 }
 
 impl Lattice {
-    /// Writes `f(position)` (position in mm) for every voxel of the dispatch
-    /// into `out`, i fastest, in parallel.
-    pub fn fill(&self, out: &mut [f32], f: impl Fn([f32; 3]) -> f32 + Sync) {
-        let [si, sj, sk] = self.steps;
+    /// Writes `f([i, j, k])` for every voxel of the dispatch into `out`, i
+    /// fastest, in parallel.
+    pub fn fill(&self, out: &mut [f32], f: impl Fn([u32; 3]) -> f32 + Sync) {
         out[..self.count as usize]
             .par_iter_mut()
             .enumerate()
             .for_each(|(local, out)| {
                 let v = self.offset + local as u32;
-                let (ix, iy, iz) = (
-                    (v % self.nx) as f32,
-                    ((v / self.nx) % self.ny) as f32,
-                    (v / (self.nx * self.ny)) as f32,
-                );
-                *out = f(grid_point(&self.origin, [&si, &sj, &sk], [ix, iy, iz]));
+                *out = f([
+                    v % self.nx,
+                    (v / self.nx) % self.ny,
+                    v / (self.nx * self.ny),
+                ]);
             });
     }
 }

@@ -1,7 +1,7 @@
 //! CPU twin of `shaders/photon_pb_dose.wgsl`: same parameters, same buffers,
 //! same f32 arithmetic. The specification the GPU kernel is tested against.
 
-use super::photon_pair::photon_pair_dose;
+use super::photon_pair::{photon_pair_dose, voxel_centre};
 use super::Lattice;
 use crate::kernels::{PhotonPbElement, PhotonPbParams};
 
@@ -16,14 +16,13 @@ pub fn photon_pb_dose(
 ) {
     let p = params;
     let lattice = Lattice {
-        origin: p.grid_origin,
-        steps: [p.step_i, p.step_j, p.step_k],
         nx: p.nx,
         ny: p.ny,
         offset: p.voxel_offset,
         count: p.n_voxels,
     };
-    lattice.fill(dose, |pos| {
+    lattice.fill(dose, |ijk| {
+        let pos = voxel_centre(p, ijk);
         let total: f32 = elements[..p.n_elements as usize]
             .iter()
             .map(|e| photon_pair_dose(p, e, idd, weights, profiles, pos))

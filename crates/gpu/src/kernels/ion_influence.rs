@@ -4,7 +4,7 @@
 
 use super::ion_pb_dose::ION_PAIR_WGSL;
 use crate::context::{GpuContext, GpuError};
-use crate::kernels::{CompressedRows, IonPbDose, IonPbParams, SparseError};
+use crate::kernels::{CompressedRows, IonKernelSpot, IonPbDose, IonPbParams, SparseError};
 use crate::{cpu, Backend};
 use bytemuck::{Pod, Zeroable};
 
@@ -128,17 +128,11 @@ impl<'a> IonInfluence<'a> {
         &self,
         n_segments: usize,
         fill: u32,
-    ) -> (Vec<crate::IonPbSpot>, IonInfluenceParams) {
-        let spots = self
-            .input
-            .spots
-            .iter()
-            .map(|s| {
-                let mut unit = *s;
-                unit.dir[3] = 1.0;
-                unit
-            })
-            .collect();
+    ) -> (Vec<IonKernelSpot>, IonInfluenceParams) {
+        let mut spots = self.input.kernel_spots();
+        for s in &mut spots {
+            s.spot.dir[3] = 1.0;
+        }
         let mut pb = self.input.params;
         pb.n_spots = self.input.spots.len() as u32;
         let params = IonInfluenceParams {

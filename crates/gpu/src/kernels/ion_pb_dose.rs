@@ -66,6 +66,42 @@ pub struct IonPbSpot {
     pub profile_len: u32,
 }
 
+/// A spot as the ion kernels read it (`Spot` of `ion_pair.wgsl`, 112 bytes):
+/// the spot and, for the centre c(i, j, k) of each voxel of the dose grid,
+/// the terms of (c − origin) × dir (xyz, mm) and (c − origin) · dir (w, mm),
+/// which are linear in i, j and k. The kernels add them as
+/// (`at_voxel0` + j·`per_ijk[1]` + k·`per_ijk[2]`) + i·`per_ijk[0]`.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Pod, Zeroable)]
+pub struct IonKernelSpot {
+    pub spot: IonPbSpot,
+    pub at_voxel0: [f32; 4],
+    /// Steps of the terms per unit of i, j and k.
+    pub per_ijk: [[f32; 4]; 3],
+}
+
+impl IonKernelSpot {
+    /// `spot`'s terms on the grid of `p`, computed in f64 and rounded once.
+    pub fn new(spot: IonPbSpot, p: &IonPbParams) -> Self {
+        let f = |v: &[f32; 4]| [v[0], v[1], v[2]].map(f64::from);
+        let (o, d) = (f(&spot.origin), f(&spot.dir));
+        let terms = |v: [f64; 3]| {
+            [
+                (v[1] * d[2] - v[2] * d[1]) as f32,
+                (v[2] * d[0] - v[0] * d[2]) as f32,
+                (v[0] * d[1] - v[1] * d[0]) as f32,
+                (v[0] * d[0] + v[1] * d[1] + v[2] * d[2]) as f32,
+            ]
+        };
+        let g = f(&p.grid_origin);
+        Self {
+            spot,
+            at_voxel0: terms(std::array::from_fn(|a| g[a] - o[a])),
+            per_ijk: [&p.step_i, &p.step_j, &p.step_k].map(|s| terms(f(s))),
+        }
+    }
+}
+
 /// Everything the kernel reads: parameters, spots, depth tables and WED profiles.
 #[derive(Debug, Clone)]
 pub struct IonPbDose {
@@ -147,6 +183,15 @@ impl IonPbDose {
         Ok(())
     }
 
+    /// The spots as the kernels read them, on this input's grid.
+    pub fn kernel_spots(&self) -> Vec<IonKernelSpot> {
+        let p = &self.params;
+        self.spots
+            .iter()
+            .map(|s| IonKernelSpot::new(*s, p))
+            .collect()
+    }
+
     /// Dose (Gy) in every voxel of the grid, i fastest.
     pub fn dose(&self, backend: &Backend) -> Result<Vec<f32>, GpuError> {
         self.check().map_err(GpuError::Execution)?;
@@ -160,7 +205,7 @@ impl IonPbDose {
                 let mut out = vec![0.0; n];
                 cpu::ion_pb_dose(
                     &params,
-                    &self.spots,
+                    &self.kernel_spots(),
                     &self.depth_table,
                     &self.profiles,
                     &mut out,
@@ -183,7 +228,11 @@ impl IonPbDose {
     ) -> Result<Vec<f32>, GpuError> {
         use wgpu::BufferUsages as U;
         let pipeline = ctx.pipeline("ion_pb_dose", &[ION_PAIR_WGSL, ION_PB_DOSE_WGSL].concat());
-        let spots = ctx.buffer("spots", bytemuck::cast_slice(&self.spots), U::STORAGE);
+        let spots = ctx.buffer(
+            "spots",
+            bytemuck::cast_slice(&self.kernel_spots()),
+            U::STORAGE,
+        );
         let table = ctx.buffer(
             "depth_table",
             bytemuck::cast_slice(&self.depth_table),

@@ -10,7 +10,7 @@ mod sparse_mat_vec;
 mod wed_profile;
 
 pub use ion_influence::{InfluenceError, IonInfluence, IonInfluenceParams, IonSegment};
-pub use ion_pb_dose::{IonPbDose, IonPbParams, IonPbSpot, GY_PER_MEV_CM2_G_PER_MM2};
+pub use ion_pb_dose::{IonKernelSpot, IonPbDose, IonPbParams, IonPbSpot, GY_PER_MEV_CM2_G_PER_MM2};
 pub use photon_influence::{PhotonInfluence, PhotonInfluenceParams, PhotonRun};
 pub use photon_pb_dose::{PhotonPbDose, PhotonPbElement, PhotonPbParams, PHOTON_KERNEL_GAUSSIANS};
 pub use piecewise_linear::{PiecewiseLinear, PiecewiseLinearParams, TableError};
