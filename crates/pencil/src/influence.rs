@@ -113,6 +113,7 @@ fn reach_segments(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Vec<IonSegme
                 for j in union(1) {
                     let span = &kept_span[j + shape[1] * k];
                     runs.clear();
+                    let mut row = None;
                     for (t, reach, [bi, bj, bk]) in &pieces {
                         if !bj.contains(&j) || !bk.contains(&k) {
                             continue;
@@ -121,7 +122,8 @@ fn reach_segments(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Vec<IonSegme
                         if within.is_empty() {
                             continue;
                         }
-                        let run = rows.within_reach(j, k, *reach, t, &within);
+                        let row = row.get_or_insert_with(|| rows.row(j, k));
+                        let run = rows.within_reach(row, *reach, t, &within);
                         if !run.is_empty() {
                             runs.push(run);
                         }
@@ -218,6 +220,16 @@ struct RowGeometry {
     /// (c₀ × d, c₀ · d) and the same of sᵢ, sⱼ, sₖ.
     cross: [Vector3<f64>; 4],
     dot: [f64; 4],
+    /// |sᵢ × d|², the distance² from the ray's growth in i².
+    bb: f64,
+}
+
+/// One row (j, k) of a `RowGeometry`: at voxel i the cross product is
+/// a + i·b, so distance² = |a|² + 2i·(a·b) + i²·|b|², and t = t₀ + i·(sᵢ·d).
+struct Row {
+    ab: f64,
+    aa: f64,
+    t0: f64,
 }
 
 impl RowGeometry {
@@ -225,30 +237,41 @@ impl RowGeometry {
         let c0 = grid.voxel_centre(0, 0, 0) - o;
         let s = |a: usize| grid.axis(a) * grid.spacing_mm()[a];
         let v = [c0, s(0), s(1), s(2)];
+        let cross = v.map(|v| v.cross(d));
         RowGeometry {
-            cross: v.map(|v| v.cross(d)),
+            bb: cross[1].norm_squared(),
+            cross,
             dot: v.map(|v| v.dot(d)),
         }
     }
 
-    /// The voxels i of row (j, k) within `reach` of the ray and with t in
-    /// `t` (a piece of the capsule the index box was built around), both
-    /// widened by `ROUNDING_MARGIN_MM`, clipped to `within`: distance² from
-    /// the ray is a quadratic in i, t a linear function of it.
+    /// Row (j, k)'s terms, shared by the pieces whose boxes hold it.
+    fn row(&self, j: usize, k: usize) -> Row {
+        let (jf, kf) = (j as f64, k as f64);
+        let [c0, b, cj, ck] = &self.cross;
+        let a = c0 + cj * jf + ck * kf;
+        let [d0, _, dj, dk] = self.dot;
+        Row {
+            ab: a.dot(b),
+            aa: a.norm_squared(),
+            t0: d0 + dj * jf + dk * kf,
+        }
+    }
+
+    /// The voxels i of `row` within `reach` of the ray and with t in `t` (a
+    /// piece of the capsule the index box was built around), both widened
+    /// by `ROUNDING_MARGIN_MM`, clipped to `within`: distance² from the ray
+    /// is a quadratic in i, t a linear function of it.
     fn within_reach(
         &self,
-        j: usize,
-        k: usize,
+        row: &Row,
         reach: f64,
         t: &Range<f64>,
         within: &Range<usize>,
     ) -> Range<usize> {
-        let (jf, kf) = (j as f64, k as f64);
         let reach = reach + ROUNDING_MARGIN_MM;
         let (t_lo, t_hi) = (t.start - ROUNDING_MARGIN_MM, t.end + ROUNDING_MARGIN_MM);
-        let [c0, b, cj, ck] = &self.cross;
-        let a = c0 + cj * jf + ck * kf;
-        let (bb, ab, aa) = (b.norm_squared(), a.dot(b), a.norm_squared() - reach * reach);
+        let (bb, ab, aa) = (self.bb, row.ab, row.aa - reach * reach);
         let (mut lo, mut hi) = (within.start as f64, within.end as f64 - 1.0);
         if bb > 1e-12 {
             let disc = ab * ab - bb * aa;
@@ -262,8 +285,7 @@ impl RowGeometry {
             return 0..0;
         }
         // t(i) = t₀ + i·(sᵢ·d) within the piece.
-        let [d0, dt, dj, dk] = self.dot;
-        let t0 = d0 + dj * jf + dk * kf;
+        let (t0, dt) = (row.t0, self.dot[1]);
         if dt.abs() > 1e-12 {
             let (ta, tb) = ((t_lo - t0) / dt, (t_hi - t0) / dt);
             lo = lo.max(ta.min(tb));
@@ -327,7 +349,7 @@ mod tests {
             let rows = RowGeometry::new(&grid, &o, &d);
             let [nx, ny, nz] = grid.shape();
             for (j, k) in (0..ny).flat_map(|j| (0..nz).map(move |k| (j, k))) {
-                let run = rows.within_reach(j, k, reach, &t, &(0..nx));
+                let run = rows.within_reach(&rows.row(j, k), reach, &t, &(0..nx));
                 for i in 0..nx {
                     let c = grid.voxel_centre(i, j, k);
                     let (p, of, u) = (
