@@ -624,7 +624,8 @@ fn demo_compares_three_modalities_on_the_liver_phantom() {
 }
 
 /// `ferrodose bench` runs both paths on a tiny case and checks their parity,
-/// and runs the TG-119 photon beamlet and proton spot cases.
+/// and runs the TG-119 photon beamlet and proton spot cases (the optimiser on
+/// the single-Gaussian and on the halo spot matrix).
 #[test]
 fn bench_runs_and_checks_parity() {
     let o = ferrodose(&[
@@ -656,7 +657,9 @@ fn bench_runs_and_checks_parity() {
         "{t}"
     );
     assert!(
-        t.contains("TG-119, 3 proton beams") && t.contains("20 iterations"),
+        t.contains("TG-119, 3 proton beams")
+            && t.contains("20 iterations, single-Gaussian spot matrix")
+            && t.contains("20 iterations, spot matrix"),
         "{t}"
     );
     let o = ferrodose(&["bench", "--device", "tpu"]);

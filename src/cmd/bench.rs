@@ -4,7 +4,7 @@
 
 use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
-use ferrodose_optimise::{optimise, uniform_start, InfluenceMatrix, Objective};
+use ferrodose_optimise::{optimise, uniform_start, InfluenceMatrix};
 use ferrodose_pencil::{
     distinct_energies, influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine,
     PlacementSettings,
@@ -242,34 +242,16 @@ fn tg119_proton_benchmark(
     for v in &case.body_rows {
         keep[*v as usize] = true;
     }
-    let engine = PencilBeamEngine::new(&base, &rsp);
-    let mut matrices = Vec::new();
-    for backend in backends {
-        let t = Instant::now();
-        let input = engine.kernel_input(&beams, &case.grid, backend)?;
-        let input_s = t.elapsed().as_secs_f64();
-        let a = influence_matrix(&input, &case.grid, &keep, backend)?;
-        let matrix_s = t.elapsed().as_secs_f64();
-        if matrices.is_empty() {
-            println!(
-                "case: TG-119, 3 proton beams, {} spots (5 mm lateral, 3 mm layers, {} energies), {} BODY voxels of {} mm: {} entries ({:.0} MB); spot placement and base data {setup_s:.1} s",
-                a.n_columns(),
-                energies.len(),
-                case.body_rows.len(),
-                case.grid.spacing_mm()[0],
-                a.nnz(),
-                a.bytes() as f64 / 1e6
-            );
-        }
-        print_matrix_time(backend, matrix_s, a.nnz(), "spot");
-        println!("  of which the spots' rays (WED and σ_MCS profiles): {input_s:.3} s");
-        if let Some(first) = matrices.first() {
-            println!("  {}", matrix_difference(first, &a));
-        }
-        matrices.push(a);
-    }
-    // The same on the first backend with one Gaussian per spot (the tail
-    // folded into the core), for comparison with single-Gaussian engines.
+    println!(
+        "case: TG-119, 3 proton beams, {} spots (5 mm lateral, 3 mm layers, {} energies), {} BODY voxels of {} mm; spot placement and base data {setup_s:.1} s",
+        beams.iter().map(|b| b.spots.len()).sum::<usize>(),
+        energies.len(),
+        case.body_rows.len(),
+        case.grid.spacing_mm()[0],
+    );
+    // First, on the first backend, one Gaussian per spot (the tail folded
+    // into the core), for comparison with single-Gaussian engines; built and
+    // dropped before the halo matrices, so that it is timed without them held.
     let single = base.without_tail();
     let t = Instant::now();
     let input =
@@ -286,30 +268,58 @@ fn tg119_proton_benchmark(
         a.nnz(),
         "single-Gaussian spot",
     );
-    drop(a);
-    let a = matrices.swap_remove(0);
     let target = case.target.resample_nearest(&case.grid).voxel_indices();
-    let start = uniform_start(&a, &target, 2.0);
-    let objectives = super::run::target_objectives(target, 2.0);
-    time_optimiser(&a, &objectives, &start, iterations, backends)
+    let single_gaussian = "single-Gaussian spot";
+    time_optimiser(&a, &target, 2.0, iterations, backends, single_gaussian)?;
+    drop(a);
+    let engine = PencilBeamEngine::new(&base, &rsp);
+    let mut matrices = Vec::new();
+    for backend in backends {
+        let t = Instant::now();
+        let input = engine.kernel_input(&beams, &case.grid, backend)?;
+        let input_s = t.elapsed().as_secs_f64();
+        let a = influence_matrix(&input, &case.grid, &keep, backend)?;
+        let matrix_s = t.elapsed().as_secs_f64();
+        if matrices.is_empty() {
+            println!(
+                "  with the nuclear halo: {} entries ({:.0} MB)",
+                a.nnz(),
+                a.bytes() as f64 / 1e6
+            );
+        }
+        print_matrix_time(backend, matrix_s, a.nnz(), "spot");
+        println!("  of which the spots' rays (WED and σ_MCS profiles): {input_s:.3} s");
+        if let Some(first) = matrices.first() {
+            println!("  {}", matrix_difference(first, &a));
+        }
+        matrices.push(a);
+    }
+    let a = matrices.swap_remove(0);
+    time_optimiser(&a, &target, 2.0, iterations, backends, "spot")
 }
 
-/// Times `iterations` optimiser iterations from `start` on each of `backends`
-/// (the influence matrix is uploaded once per backend, not timed) and prints
-/// them with the objective's first and last value; a second backend's final
-/// objective is compared with the first's (f32 sums in another order can
-/// move the line search, so this is a check, not bitwise parity).
+/// Times `iterations` optimiser iterations of the target's objectives for
+/// `goal_gy` per fraction (`run::target_objectives`), from uniform weights
+/// that give the target's mean that dose, on each of `backends` (the
+/// influence matrix, named `matrix` in the output, is uploaded once per
+/// backend, not timed), and prints them with the objective's first and last
+/// value; a second backend's final objective is compared with the first's
+/// (f32 sums in another order can move the line search, so this is a check,
+/// not bitwise parity).
 fn time_optimiser(
     a: &InfluenceMatrix,
-    objectives: &[Objective],
-    start: &[f64],
+    target: &[u32],
+    goal_gy: f64,
     iterations: usize,
     backends: &[Backend],
+    matrix: &str,
 ) -> Result<(), super::Error> {
+    let start = uniform_start(a, target, goal_gy);
+    let objectives = super::run::target_objectives(target.to_vec(), goal_gy);
     let mut first: Option<f64> = None;
     for backend in backends {
         let t = Instant::now();
-        let result = optimise(a, backend, objectives, start.to_vec(), iterations, &|_| {})?;
+        let result = optimise(a, backend, &objectives, start.clone(), iterations, &|_| {})?;
         let seconds = t.elapsed().as_secs_f64();
         let last = result.history.last().copied().unwrap_or(f64::NAN);
         let against = match first {
@@ -320,7 +330,7 @@ fn time_optimiser(
             None => String::new(),
         };
         println!(
-            "{:<60} {:>9.3} s {:>12} iterations (objective {:.3e} → {last:.3e}){against}",
+            "{:<60} {:>9.3} s {:>12} iterations, {matrix} matrix (objective {:.3e} → {last:.3e}){against}",
             backend.describe(),
             seconds,
             iterations,
@@ -382,9 +392,7 @@ fn liver_two_arcs(
         a.bytes() as f64 / 1e6
     );
     print_matrix_time(&cpu, matrix_s, a.nnz(), "control-point");
-    let start = uniform_start(&a, &target, 10.0);
-    let objectives = super::run::target_objectives(target, 10.0);
-    time_optimiser(&a, &objectives, &start, iterations, backends)
+    time_optimiser(&a, &target, 10.0, iterations, backends, "control-point")
 }
 
 pub fn run(args: Args) -> Result<(), super::Error> {
