@@ -220,8 +220,11 @@ struct RowGeometry {
     /// (c₀ × d, c₀ · d) and the same of sᵢ, sⱼ, sₖ.
     cross: [Vector3<f64>; 4],
     dot: [f64; 4],
-    /// |sᵢ × d|², the distance² from the ray's growth in i².
+    /// |sᵢ × d|², the distance² from the ray's growth in i², and 1/it.
     bb: f64,
+    inv_bb: f64,
+    /// 1/(sᵢ · d), the voxels of i per mm along the ray.
+    inv_dt: f64,
 }
 
 /// One row (j, k) of a `RowGeometry`: at voxel i the cross product is
@@ -238,10 +241,13 @@ impl RowGeometry {
         let s = |a: usize| grid.axis(a) * grid.spacing_mm()[a];
         let v = [c0, s(0), s(1), s(2)];
         let cross = v.map(|v| v.cross(d));
+        let (bb, dot) = (cross[1].norm_squared(), v.map(|v| v.dot(d)));
         RowGeometry {
-            bb: cross[1].norm_squared(),
+            bb,
+            inv_bb: 1.0 / bb,
+            inv_dt: 1.0 / dot[1],
             cross,
-            dot: v.map(|v| v.dot(d)),
+            dot,
         }
     }
 
@@ -279,25 +285,27 @@ impl RowGeometry {
                 return 0..0;
             }
             let root = disc.sqrt();
-            lo = lo.max((-ab - root) / bb);
-            hi = hi.min((-ab + root) / bb);
+            lo = lo.max((-ab - root) * self.inv_bb);
+            hi = hi.min((-ab + root) * self.inv_bb);
         } else if aa > 0.0 {
             return 0..0;
         }
         // t(i) = t₀ + i·(sᵢ·d) within the piece.
         let (t0, dt) = (row.t0, self.dot[1]);
         if dt.abs() > 1e-12 {
-            let (ta, tb) = ((t_lo - t0) / dt, (t_hi - t0) / dt);
+            let (ta, tb) = ((t_lo - t0) * self.inv_dt, (t_hi - t0) * self.inv_dt);
             lo = lo.max(ta.min(tb));
             hi = hi.min(ta.max(tb));
         } else if !(t_lo..=t_hi).contains(&t0) {
             return 0..0;
         }
-        let (first, last) = (lo.ceil(), hi.floor());
-        if last < first {
+        // lo ≥ 0 (it starts at `within.start`): ceil and floor by
+        // truncation, which needs no libm call.
+        if hi < lo {
             return 0..0;
         }
-        first as usize..last as usize + 1
+        let first = lo as usize + usize::from((lo as usize as f64) < lo);
+        first..hi as usize + 1
     }
 }
 
