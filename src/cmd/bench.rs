@@ -262,14 +262,10 @@ fn tg119_proton_benchmark(
         a.nnz(),
         a.bytes() as f64 / 1e6
     );
-    print_matrix_time(
-        &backends[0],
-        t.elapsed().as_secs_f64(),
-        a.nnz(),
-        "single-Gaussian spot",
-    );
-    let target = case.target.resample_nearest(&case.grid).voxel_indices();
     let single_gaussian = "single-Gaussian spot";
+    let seconds = t.elapsed().as_secs_f64();
+    print_matrix_time(&backends[0], seconds, a.nnz(), single_gaussian);
+    let target = case.target.resample_nearest(&case.grid).voxel_indices();
     time_optimiser(&a, &target, 2.0, iterations, backends, single_gaussian)?;
     drop(a);
     let engine = PencilBeamEngine::new(&base, &rsp);

@@ -220,10 +220,10 @@ struct RowGeometry {
     /// (c₀ × d, c₀ · d) and the same of sᵢ, sⱼ, sₖ.
     cross: [Vector3<f64>; 4],
     dot: [f64; 4],
-    /// |sᵢ × d|², the distance² from the ray's growth in i², and 1/it.
+    /// |sᵢ × d|² (the i² term of the distance² from the ray) and its
+    /// reciprocal; 1/(sᵢ · d), voxels of i per mm along the ray.
     bb: f64,
     inv_bb: f64,
-    /// 1/(sᵢ · d), the voxels of i per mm along the ray.
     inv_dt: f64,
 }
 

@@ -3,13 +3,19 @@
 
 use crate::kernels::{IonKernelSpot, IonPbParams};
 
+/// floor(x) and x − floor(x) for x ≥ 0 (a WED or a distance along the ray),
+/// by truncation through i32: the shader's `floor`, without a libm call and
+/// with one conversion instruction each way.
+#[inline(always)]
+fn floor_frac(x: f32) -> (usize, f32) {
+    let i = x as i32;
+    (i as usize, x - i as f32)
+}
+
 #[inline(always)]
 fn lerp_depth(table: &[[f32; 4]], base: usize, x: f32) -> [f32; 4] {
-    // x ≥ 0 (a WED): truncation is the shader's floor, without a libm call.
-    // Through i32: one conversion instruction each way, not usize's several.
-    let i = x as i32;
-    let f = x - i as f32;
-    let (a, b) = (table[base + i as usize], table[base + i as usize + 1]);
+    let (i, f) = floor_frac(x);
+    let (a, b) = (table[base + i], table[base + i + 1]);
     std::array::from_fn(|c| a[c] + f * (b[c] - a[c]))
 }
 
@@ -19,13 +25,9 @@ fn profile_at(profiles: &[[f32; 2]], offset: usize, len: usize, x: f32) -> [f32;
     if x >= (len - 1) as f32 {
         return profiles[offset + len - 1];
     }
-    // x ≥ 0 (the caller returns for t < 0): truncation is floor.
-    let i = x as i32;
-    let f = x - i as f32;
-    let (a, b) = (
-        profiles[offset + i as usize],
-        profiles[offset + i as usize + 1],
-    );
+    // x ≥ 0: the caller returns for t < 0.
+    let (i, f) = floor_frac(x);
+    let (a, b) = (profiles[offset + i], profiles[offset + i + 1]);
     [a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1])]
 }
 
