@@ -2,12 +2,12 @@
 //! kernels on the CPU twin and on the GPU, with a GPU-against-CPU parity check, on the built-in
 //! liver phantom (self-contained, so that it runs on any machine).
 
-use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
+use ferrodose_gpu::{Backend, CompressedRows, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
 use ferrodose_optimise::{optimise, uniform_start, InfluenceMatrix};
 use ferrodose_pencil::{
-    distinct_energies, influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine,
-    PlacementSettings,
+    distinct_energies, influence_matrix, influence_matrix_coarse_tail, place_spots, BeamSpots,
+    IonBaseData, PencilBeamEngine, PlacementSettings, TAIL_LATTICE_MM,
 };
 use ferrodose_photon::{
     arc_control_points, lateral_cutoff_mm, ArcSettings, BeamletField, PhotonEngine, PhotonMachine,
@@ -37,6 +37,10 @@ pub struct Args {
     /// proton spot cases are skipped when the directory does not exist.
     #[arg(long, default_value = "../shared/data/tg119/dicom")]
     tg119: PathBuf,
+    /// Spacing (mm) of the lattice that holds the protons' nuclear halo in
+    /// the TG-119 spot matrix (as `dose.ion_tail_lattice_mm` of a plan).
+    #[arg(long, default_value_t = TAIL_LATTICE_MM)]
+    halo_lattice_mm: f64,
     /// Optimiser iterations of the TG-119 proton case.
     #[arg(long, default_value_t = 300)]
     iterations: usize,
@@ -107,13 +111,21 @@ impl Tg119 {
 /// device can move a voxel across it) and the largest difference of a
 /// voxel's dose, relative to `a`'s largest entry.
 fn matrix_difference(a: &InfluenceMatrix, b: &InfluenceMatrix) -> String {
-    let d = a.by_column.difference(&b.by_column);
+    fn parts(m: &InfluenceMatrix) -> Vec<&CompressedRows> {
+        let mut p = vec![&m.by_column];
+        p.extend(m.coarse.as_ref().map(|c| &c.by_column));
+        p
+    }
+    let (mut only_one, mut largest) = (0, 0.0f32);
+    for (x, y) in parts(a).into_iter().zip(parts(b)) {
+        let d = x.difference(y);
+        only_one += d.only_one;
+        largest = largest.max(d.largest / d.largest_entry);
+    }
     format!(
-        "vs the first backend: {} vs {} entries, {} in one only, largest difference {:.1e} of the largest entry",
+        "vs the first backend: {} vs {} entries, {only_one} in one only, largest difference {largest:.1e} of the largest entry",
         a.nnz(),
         b.nnz(),
-        d.only_one,
-        d.largest / d.largest_entry
     )
 }
 
@@ -218,11 +230,15 @@ fn three_proton_beams(
 /// (σ in air 4 mm, parallel rays), the influence matrix over every BODY voxel
 /// and `iterations` optimiser iterations with the target's objectives (2 Gy
 /// per fraction), on each of `backends` (the optimiser on the first's
-/// matrix); prints spots, entries, size, the times and how each backend's
-/// matrix departs from the first's.
+/// matrix): with one Gaussian per spot, with the nuclear halo on a lattice
+/// of `halo_lattice_mm`, and with the halo on the dose grid; prints spots,
+/// entries, size, the times, how each backend's matrix departs from the
+/// first's and how far A·w with the halo on the lattice departs from A·w
+/// with the halo on the dose grid.
 fn tg119_proton_benchmark(
     case: &Tg119,
     iterations: usize,
+    halo_lattice_mm: f64,
     backends: &[Backend],
 ) -> Result<(), super::Error> {
     let rsp = case.calibrated(ferrodose_physics::calibration::relative_stopping_power)?;
@@ -269,29 +285,78 @@ fn tg119_proton_benchmark(
     time_optimiser(&a, &target, 2.0, iterations, backends, single_gaussian)?;
     drop(a);
     let engine = PencilBeamEngine::new(&base, &rsp);
-    let mut matrices = Vec::new();
-    for backend in backends {
-        let t = Instant::now();
-        let input = engine.kernel_input(&beams, &case.grid, backend)?;
-        let input_s = t.elapsed().as_secs_f64();
-        let a = influence_matrix(&input, &case.grid, &keep, backend)?;
-        let matrix_s = t.elapsed().as_secs_f64();
-        if matrices.is_empty() {
-            println!(
-                "  with the nuclear halo: {} entries ({:.0} MB)",
-                a.nnz(),
-                a.bytes() as f64 / 1e6
-            );
+    // The halo on a lattice of TAIL_LATTICE_MM (as `ferrodose run` builds
+    // it), then on the dose grid itself, each on every backend.
+    let lattice = format!("halo-on-{halo_lattice_mm}-mm-lattice spot");
+    let mut on_lattice: Option<InfluenceMatrix> = None;
+    for tail_mm in [halo_lattice_mm, 0.0] {
+        let of = if tail_mm > 0.0 {
+            lattice.as_str()
+        } else {
+            "spot"
+        };
+        let mut built: Vec<InfluenceMatrix> = Vec::new();
+        for backend in backends {
+            let t = Instant::now();
+            let input = engine.kernel_input(&beams, &case.grid, backend)?;
+            let input_s = t.elapsed().as_secs_f64();
+            let a = influence_matrix_coarse_tail(&input, &case.grid, &keep, tail_mm, backend)?;
+            let matrix_s = t.elapsed().as_secs_f64();
+            if built.is_empty() {
+                println!("  {}", matrix_layout(&a, tail_mm));
+            }
+            print_matrix_time(backend, matrix_s, a.nnz(), of);
+            println!("  of which the spots' rays (WED and σ_MCS profiles): {input_s:.3} s");
+            if let Some(first) = built.first() {
+                println!("  {}", matrix_difference(first, &a));
+            }
+            built.push(a);
         }
-        print_matrix_time(backend, matrix_s, a.nnz(), "spot");
-        println!("  of which the spots' rays (WED and σ_MCS profiles): {input_s:.3} s");
-        if let Some(first) = matrices.first() {
-            println!("  {}", matrix_difference(first, &a));
+        let a = built.swap_remove(0);
+        drop(built);
+        let weights = time_optimiser(&a, &target, 2.0, iterations, backends, of)?;
+        match on_lattice.take() {
+            None => on_lattice = Some(a),
+            Some(lat) => {
+                let (d_lattice, d_grid) = (lat.dose(&weights), a.dose(&weights));
+                let max = d_grid.iter().fold(0.0f64, |m, d| m.max(*d));
+                let worst = d_lattice
+                    .iter()
+                    .zip(&d_grid)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0.0f64, f64::max);
+                println!(
+                    "  A·w, halo on the lattice vs on the dose grid (these optimised weights, every BODY voxel): largest difference {:.2e} of the maximum dose",
+                    worst / max
+                );
+            }
         }
-        matrices.push(a);
     }
-    let a = matrices.swap_remove(0);
-    time_optimiser(&a, &target, 2.0, iterations, backends, "spot")
+    Ok(())
+}
+
+/// Entries and memory of an influence matrix, and of its halo lattice.
+fn matrix_layout(a: &InfluenceMatrix, lattice_mm: f64) -> String {
+    match &a.coarse {
+        None => format!(
+            "with the nuclear halo on the dose grid: {} entries ({:.0} MB)",
+            a.nnz(),
+            a.bytes() as f64 / 1e6
+        ),
+        Some(c) => {
+            let mut used = vec![false; c.interpolation.n_cols];
+            for n in &c.interpolation.col {
+                used[*n as usize] = true;
+            }
+            format!(
+                "with the nuclear halo on a {lattice_mm} mm lattice: {} core entries on the dose grid, {} halo entries on {} nodes ({:.0} MB with the interpolation)",
+                a.by_column.nnz(),
+                c.by_column.nnz(),
+                used.iter().filter(|u| **u).count(),
+                a.bytes() as f64 / 1e6
+            )
+        }
+    }
 }
 
 /// Times `iterations` optimiser iterations of the target's objectives for
@@ -301,7 +366,7 @@ fn tg119_proton_benchmark(
 /// backend, not timed), and prints them with the objective's first and last
 /// value; a second backend's final objective is compared with the first's
 /// (f32 sums in another order can move the line search, so this is a check,
-/// not bitwise parity).
+/// not bitwise parity). Returns the first backend's optimised weights.
 fn time_optimiser(
     a: &InfluenceMatrix,
     target: &[u32],
@@ -309,17 +374,17 @@ fn time_optimiser(
     iterations: usize,
     backends: &[Backend],
     matrix: &str,
-) -> Result<(), super::Error> {
+) -> Result<Vec<f64>, super::Error> {
     let start = uniform_start(a, target, goal_gy);
     let objectives = super::run::target_objectives(target.to_vec(), goal_gy);
-    let mut first: Option<f64> = None;
+    let mut first: Option<(f64, Vec<f64>)> = None;
     for backend in backends {
         let t = Instant::now();
         let result = optimise(a, backend, &objectives, start.clone(), iterations, &|_| {})?;
         let seconds = t.elapsed().as_secs_f64();
         let last = result.history.last().copied().unwrap_or(f64::NAN);
-        let against = match first {
-            Some(f) => format!(
+        let against = match &first {
+            Some((f, _)) => format!(
                 "  final objective vs the first backend {:+.2e}",
                 last / f - 1.0
             ),
@@ -332,9 +397,9 @@ fn time_optimiser(
             iterations,
             result.history.first().copied().unwrap_or(f64::NAN),
         );
-        first.get_or_insert(last);
+        first.get_or_insert((last, result.weights));
     }
-    Ok(())
+    Ok(first.map(|(_, w)| w).unwrap_or_default())
 }
 
 /// Issue 5's arc case: two full 6 MV arcs on the liver phantom (181° → 539°
@@ -388,7 +453,8 @@ fn liver_two_arcs(
         a.bytes() as f64 / 1e6
     );
     print_matrix_time(&cpu, matrix_s, a.nnz(), "control-point");
-    time_optimiser(&a, &target, 10.0, iterations, backends, "control-point")
+    time_optimiser(&a, &target, 10.0, iterations, backends, "control-point")?;
+    Ok(())
 }
 
 pub fn run(args: Args) -> Result<(), super::Error> {
@@ -428,7 +494,7 @@ pub fn run(args: Args) -> Result<(), super::Error> {
         tg119_beamlet_matrix(&case, args.repeat, &backends)?;
     }
     if want("tg119-proton") {
-        tg119_proton_benchmark(&case, args.iterations, &backends)?;
+        tg119_proton_benchmark(&case, args.iterations, args.halo_lattice_mm, &backends)?;
     }
     Ok(())
 }

@@ -13,14 +13,14 @@ use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
 use ferrodose_optimise::{objective_voxels, uniform_start, Objective};
 use ferrodose_pencil::{
-    distinct_energies, influence_matrix, place_spots, BeamSpots, IonBaseData, PencilBeamEngine,
-    PlacementSettings, Quantity, RbeModel, Spot, SAME_ENERGY_MEV_U,
+    distinct_energies, influence_matrix_coarse_tail, place_spots, BeamSpots, IonBaseData,
+    PencilBeamEngine, PlacementSettings, Quantity, RbeModel, Spot, SAME_ENERGY_MEV_U,
 };
 use ferrodose_photon::{PhotonEngine, PhotonMachine};
 use ferrodose_physics::{Ion, Material, RangeTable};
 use ferrodose_plan::{
-    Device, IonMachine, Isocentre, Modality, ObjectiveDef, ObjectiveKind, Plan, PlanFile,
-    Prescription,
+    Device, DoseSettings, IonMachine, Isocentre, Modality, ObjectiveDef, ObjectiveKind, Plan,
+    PlanFile, Prescription,
 };
 use ferrodose_rtio::{
     write_metaimage, write_rt_dose, CtSeries, DoseSummation, DoseType, RtDose, RtPlanBeams, Study,
@@ -104,17 +104,20 @@ fn photon_machine(plan: &Plan, base_dir: &Path) -> Result<PhotonMachine, super::
     })
 }
 
-/// Optimises the spot weights of `beams` for `goal` over `iterations` on
-/// `backend`: the target's squared deviation from the goal, plus stronger
+/// Optimises the spot weights of `beams` for `goal` over `dose.iterations`
+/// on `backend`: the target's squared deviation from the goal, plus stronger
 /// penalties below 97 % and above 104 % of it, and the organs' objectives.
+/// The influence matrix holds the spots' lateral tail on a lattice of
+/// `dose.ion_tail_lattice_mm` (0: on the dose grid).
 fn optimise_weights(
     engine: &PencilBeamEngine,
     beams: &mut [BeamSpots],
     grid: &Grid,
     goal: SpotGoal,
-    iterations: usize,
+    dose: &DoseSettings,
     backend: &Backend,
 ) -> Result<(), super::Error> {
+    let iterations = dose.iterations;
     let SpotGoal {
         target,
         goal_gy,
@@ -131,7 +134,7 @@ fn optimise_weights(
     }
     let a = progress::with_spinner(
         &format!("influence matrix of {} spots", input.spots.len()),
-        || influence_matrix(&input, grid, &keep, backend),
+        || influence_matrix_coarse_tail(&input, grid, &keep, dose.ion_tail_lattice_mm, backend),
     )?;
     let voxels = target.voxel_indices();
     if voxels.is_empty() {
@@ -715,7 +718,7 @@ pub fn run_plan_file(
                         goal_gy: goal,
                         organ_objectives: organ.clone(),
                     },
-                    file.dose.iterations,
+                    &file.dose,
                     &backend,
                 )
                 .map_err(|e| format!("plan '{}': {e}", plan.name))?;

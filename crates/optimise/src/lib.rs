@@ -5,5 +5,5 @@
 pub mod matrix;
 pub mod optimise;
 
-pub use matrix::InfluenceMatrix;
+pub use matrix::{CoarseMismatch, CoarsePart, InfluenceMatrix};
 pub use optimise::{objective_voxels, optimise, uniform_start, Objective, Optimised};

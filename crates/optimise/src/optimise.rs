@@ -164,49 +164,105 @@ pub struct Optimised {
 
 /// The optimiser's two products on a backend, on the rows of A that the
 /// objectives read (no other voxel's dose enters the objective or its
-/// gradient): d = A·w with A in compressed rows by objective voxel, and
-/// g = Aᵀ·x with its transpose; both are `sparse_mat_vec` kernels (f32).
+/// gradient): d = A·w = F·w + P·(H·w) and g = Aᵀ·x = Fᵀ·x + Hᵀ·(Pᵀ·x), each
+/// factor a `sparse_mat_vec` kernel (f32) on its own compressed rows.
 struct Products<'a> {
     forward: SparseMatVec<'a>,
     backward: SparseMatVec<'a>,
+    /// H, P, Pᵀ and Hᵀ, where the matrix has a coarse part.
+    coarse: Option<[SparseMatVec<'a>; 4]>,
 }
 
 impl Products<'_> {
     fn dose(&self, w: &[f64]) -> Result<Vec<f64>, GpuError> {
         let w: Vec<f32> = w.iter().map(|x| *x as f32).collect();
-        Ok(self.forward.mul(&w)?.into_iter().map(f64::from).collect())
+        let mut d = self.forward.mul(&w)?;
+        if let Some([h, p, _, _]) = &self.coarse {
+            add(&mut d, &p.mul(&h.mul(&w)?)?);
+        }
+        Ok(d.into_iter().map(f64::from).collect())
     }
 
     fn transpose_mul(&self, x: &[f64]) -> Result<Vec<f64>, GpuError> {
         let x: Vec<f32> = x.iter().map(|x| *x as f32).collect();
-        Ok(self.backward.mul(&x)?.into_iter().map(f64::from).collect())
+        let mut g = self.backward.mul(&x)?;
+        if let Some([_, _, pt, ht]) = &self.coarse {
+            add(&mut g, &ht.mul(&pt.mul(&x)?)?);
+        }
+        Ok(g.into_iter().map(f64::from).collect())
     }
 }
 
-/// A restricted to the voxels the objectives read: (A by column over those
-/// rows, numbered in ascending voxel order, and the objectives with their
-/// voxels renumbered to those rows).
-fn restrict(a: &InfluenceMatrix, objectives: &[Objective]) -> (CompressedRows, Vec<Objective>) {
-    let mut voxels: Vec<u32> = objective_voxels(objectives).collect();
-    voxels.sort_unstable();
-    voxels.dedup();
-    let mut row_of = vec![u32::MAX; a.n_voxels()];
-    for (r, v) in voxels.iter().enumerate() {
-        row_of[*v as usize] = r as u32;
+/// a += b, element by element.
+fn add(a: &mut [f32], b: &[f32]) {
+    for (a, b) in a.iter_mut().zip(b) {
+        *a += b;
     }
-    let columns = (0..a.n_columns())
+}
+
+/// The matrices of the optimiser's products, restricted to the rows its
+/// objectives read (numbered in ascending voxel order): Fᵀ, and for a coarse
+/// part Hᵀ and P over the nodes those rows are interpolated from (numbered
+/// in ascending node order).
+struct Restricted {
+    by_column: CompressedRows,
+    coarse: Option<(CompressedRows, CompressedRows)>,
+}
+
+/// Mᵀ (in compressed rows by column) restricted to the rows `row_of` maps
+/// (u32::MAX: dropped), renumbered.
+fn restrict_rows(m: &CompressedRows, row_of: &[u32], n_rows: usize) -> CompressedRows {
+    let columns = (0..m.n_rows())
         .into_par_iter()
         .map(|s| {
-            let (vox, dose) = a.column(s);
-            vox.iter()
-                .zip(dose)
-                .filter(|(v, _)| row_of[**v as usize] != u32::MAX)
-                .map(|(v, d)| (row_of[*v as usize], *d))
+            let (rows, vals) = m.row(s);
+            rows.iter()
+                .zip(vals)
+                .filter(|(r, _)| row_of[**r as usize] != u32::MAX)
+                .map(|(r, v)| (row_of[*r as usize], *v))
                 .unzip()
         })
         .collect();
-    let by_column = CompressedRows::from_rows(voxels.len(), columns)
-        .expect("a subset of a valid matrix is valid");
+    CompressedRows::from_rows(n_rows, columns).expect("a subset of a valid matrix is valid")
+}
+
+/// The numbering of the sorted, distinct `items` among `n` (u32::MAX for
+/// the others).
+fn numbering(items: &[u32], n: usize) -> Vec<u32> {
+    let mut number = vec![u32::MAX; n];
+    for (r, v) in items.iter().enumerate() {
+        number[*v as usize] = r as u32;
+    }
+    number
+}
+
+/// A restricted to the voxels the objectives read, and the objectives with
+/// their voxels renumbered to those rows.
+fn restrict(a: &InfluenceMatrix, objectives: &[Objective]) -> (Restricted, Vec<Objective>) {
+    let mut voxels: Vec<u32> = objective_voxels(objectives).collect();
+    voxels.sort_unstable();
+    voxels.dedup();
+    let row_of = numbering(&voxels, a.n_voxels());
+    let by_column = restrict_rows(&a.by_column, &row_of, voxels.len());
+    let coarse = a.coarse.as_ref().map(|c| {
+        let p = &c.interpolation;
+        let mut nodes: Vec<u32> = voxels
+            .iter()
+            .flat_map(|v| p.row(*v as usize).0.iter().copied())
+            .collect();
+        nodes.sort_unstable();
+        nodes.dedup();
+        let node_of = numbering(&nodes, p.n_cols);
+        let rows = voxels
+            .iter()
+            .map(|v| {
+                let (n, w) = p.row(*v as usize);
+                (n.iter().map(|n| node_of[*n as usize]).collect(), w.to_vec())
+            })
+            .collect();
+        let p = CompressedRows::from_rows(nodes.len(), rows).expect("rows of a valid matrix");
+        (restrict_rows(&c.by_column, &node_of, nodes.len()), p)
+    });
     let renumbered = objectives
         .iter()
         .map(|o| {
@@ -217,7 +273,7 @@ fn restrict(a: &InfluenceMatrix, objectives: &[Objective]) -> (CompressedRows, V
             o
         })
         .collect();
-    (by_column, renumbered)
+    (Restricted { by_column, coarse }, renumbered)
 }
 
 /// The objectives' value at dose `d` and their gradient with respect to d.
@@ -251,12 +307,25 @@ pub fn optimise(
     iterations: usize,
     on_iteration: &dyn Fn(usize),
 ) -> Result<Optimised, GpuError> {
-    let (by_column, objectives) = restrict(a, objectives);
+    let (restricted, objectives) = restrict(a, objectives);
     let objectives = &objectives[..];
-    let by_voxel = by_column.transpose();
+    let by_voxel = restricted.by_column.transpose();
+    let coarse = restricted
+        .coarse
+        .as_ref()
+        .map(|(h_t, p)| [h_t.transpose(), p.transpose()]);
     let products = Products {
         forward: SparseMatVec::new(backend, &by_voxel)?,
-        backward: SparseMatVec::new(backend, &by_column)?,
+        backward: SparseMatVec::new(backend, &restricted.by_column)?,
+        coarse: match (&restricted.coarse, &coarse) {
+            (Some((h_t, p)), Some([h, p_t])) => Some([
+                SparseMatVec::new(backend, h)?,
+                SparseMatVec::new(backend, p)?,
+                SparseMatVec::new(backend, p_t)?,
+                SparseMatVec::new(backend, h_t)?,
+            ]),
+            _ => None,
+        },
     };
     let mut w = start;
     let (mut f, gd) = value(objectives, &products.dose(&w)?);
@@ -312,6 +381,7 @@ pub fn optimise(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::CoarsePart;
 
     /// By hand on doses 10, 20, 30, 40 Gy: mean 25 over a 20 Gy limit gives
     /// 5² = 25 and ∂f/∂dᵢ = 2·5/4; "at most 25 % above 15 Gy" leaves the
@@ -357,7 +427,8 @@ mod tests {
             dose_gy: 2.0,
             weight: 1.0,
         }];
-        let (by_column, renumbered) = restrict(&a, &objectives);
+        let (restricted, renumbered) = restrict(&a, &objectives);
+        let by_column = restricted.by_column;
         assert_eq!(by_column.row(0), (&[0, 1][..], &[1.0, 2.0][..]));
         assert_eq!(by_column.row(1), (&[1][..], &[4.0][..]));
         assert_eq!(renumbered[0].voxels(), &[1, 0]);
@@ -373,5 +444,73 @@ mod tests {
                 .weights
         };
         assert_eq!(run(&a), run(&without_voxel_1));
+    }
+
+    /// A = F + P·H (`CoarsePart`): F = [[1, 0], [0, 2], [0, 0]], H over two
+    /// nodes = [[4, 0], [2, 6]] (by column: column 0 reaches node 0 with 4,
+    /// column 1 nodes 0 and 1 with 2 and 6), P interpolates voxel 0 from
+    /// node 0, voxel 2 halfway between the nodes, voxel 1 not at all. By
+    /// hand A = [[5, 2], [0, 2], [2, 4]]; `dose` gives A·w, and the optimiser
+    /// (on both backends where a GPU is found) gives the weights it gives for
+    /// the same A held whole.
+    #[test]
+    fn coarse_part_adds_p_times_h() {
+        let f = InfluenceMatrix::from_sparse_columns(
+            3,
+            vec![(vec![0], vec![1.0]), (vec![1], vec![2.0])],
+        )
+        .unwrap();
+        let coarse = CoarsePart {
+            by_column: CompressedRows::from_rows(
+                2,
+                vec![(vec![0], vec![4.0]), (vec![0, 1], vec![2.0, 6.0])],
+            )
+            .unwrap(),
+            interpolation: CompressedRows::from_rows(
+                2,
+                vec![
+                    (vec![0], vec![1.0]),
+                    (vec![], vec![]),
+                    (vec![0, 1], vec![0.5, 0.5]),
+                ],
+            )
+            .unwrap(),
+        };
+        let a = f.clone().with_coarse(coarse.clone()).unwrap();
+        assert_eq!(a.dose(&[1.0, 10.0]), vec![25.0, 20.0, 42.0]);
+        let whole = InfluenceMatrix::from_sparse_columns(
+            3,
+            vec![
+                (vec![0, 2], vec![5.0, 2.0]),
+                (vec![0, 1, 2], vec![2.0, 2.0, 4.0]),
+            ],
+        )
+        .unwrap();
+        let objectives = [Objective::SquaredDeviation {
+            voxels: vec![0, 1, 2],
+            dose_gy: 3.0,
+            weight: 1.0,
+        }];
+        let mut backends = vec![Backend::Cpu { reason: None }];
+        if let Some(ctx) = ferrodose_gpu::GpuContext::for_tests("coarse_part_adds_p_times_h") {
+            backends.push(Backend::Gpu(Box::new(ctx)));
+        }
+        for backend in &backends {
+            let run = |m: &InfluenceMatrix| {
+                optimise(m, backend, &objectives, vec![0.1, 0.1], 30, &|_| {})
+                    .unwrap()
+                    .weights
+            };
+            let (split, held) = (run(&a), run(&whole));
+            for (x, y) in split.iter().zip(&held) {
+                assert!(
+                    (x - y).abs() <= 1e-6 * y.abs().max(1.0),
+                    "{split:?} vs {held:?}"
+                );
+            }
+        }
+        let mut wrong = coarse;
+        wrong.interpolation = CompressedRows::from_rows(2, vec![(vec![0], vec![1.0])]).unwrap();
+        assert!(f.with_coarse(wrong).is_err(), "P needs a row per voxel");
     }
 }

@@ -93,6 +93,27 @@ pub fn cutoff_sigmas2(share: f64, fraction: f64) -> f64 {
     (2.0 * (2.0 * share / fraction).ln()).max(0.0)
 }
 
+/// `params` for the voxel centres of `grid`: its first centre, its steps per
+/// index (axis × spacing, mm) and its shape; the rest as in `params`.
+pub(crate) fn on_grid(params: &IonPbParams, grid: &Grid) -> IonPbParams {
+    let step = |a: usize| {
+        let v = grid.axis(a) * grid.spacing_mm()[a];
+        [v.x as f32, v.y as f32, v.z as f32, 0.0]
+    };
+    let o = grid.origin_mm();
+    let [nx, ny, nz] = grid.shape();
+    IonPbParams {
+        grid_origin: [o.x as f32, o.y as f32, o.z as f32, 0.0],
+        step_i: step(0),
+        step_j: step(1),
+        step_k: step(2),
+        nx: nx as u32,
+        ny: ny as u32,
+        nz: nz as u32,
+        ..*params
+    }
+}
+
 /// How far upstream of the isocentre the spot rays start (mm); beyond any CT.
 const RAY_START_MM: f64 = 2000.0;
 
@@ -286,32 +307,27 @@ impl<'a> PencilBeamEngine<'a> {
                 }
             })
             .collect();
-        let g = dose_grid;
-        let step = |a: usize| {
-            let v = g.axis(a) * g.spacing_mm()[a];
-            [v.x as f32, v.y as f32, v.z as f32, 0.0]
+        // The grid's fields are set by `on_grid`; offsets per dispatch.
+        let params = IonPbParams {
+            grid_origin: [0.0; 4],
+            step_i: [0.0; 4],
+            step_j: [0.0; 4],
+            step_k: [0.0; 4],
+            nx: 0,
+            ny: 0,
+            nz: 0,
+            voxel_offset: 0,
+            n_voxels: 0,
+            _pad0: 0,
+            n_spots: spots.len() as u32,
+            n_depth: self.base.n_depth as u32,
+            depth_step_mm: self.base.depth_step_mm as f32,
+            profile_step_mm: self.profile_step_mm as f32,
+            cutoff_sigmas: self.core_cutoff_sigmas() as f32,
+            gy_per_unit: GY_PER_MEV_CM2_G_PER_MM2,
         };
-        let o = g.origin_mm();
-        let [nx, ny, nz] = g.shape();
         Ok(IonPbDose {
-            params: IonPbParams {
-                grid_origin: [o.x as f32, o.y as f32, o.z as f32, 0.0],
-                step_i: step(0),
-                step_j: step(1),
-                step_k: step(2),
-                nx: nx as u32,
-                ny: ny as u32,
-                nz: nz as u32,
-                n_spots: spots.len() as u32,
-                n_depth: self.base.n_depth as u32,
-                voxel_offset: 0,
-                n_voxels: 0,
-                _pad0: 0,
-                depth_step_mm: self.base.depth_step_mm as f32,
-                profile_step_mm: self.profile_step_mm as f32,
-                cutoff_sigmas: self.core_cutoff_sigmas() as f32,
-                gy_per_unit: GY_PER_MEV_CM2_G_PER_MM2,
-            },
+            params: on_grid(&params, dose_grid),
             spots,
             depth_table: table,
             profiles,

@@ -1,13 +1,15 @@
 //! The ion dose-influence matrix: the dose (Gy) per particle of every spot in
 //! every voxel it reaches. The voxels each spot may reach (the capsule around
 //! its central ray) are found here as row segments; the `ion_influence`
-//! kernel evaluates them on the run's backend.
+//! kernel evaluates them on the run's backend. The spots' wide lateral tail
+//! can be evaluated on a coarser lattice and interpolated
+//! (`influence_matrix_coarse_tail`).
 
-use crate::engine::PencilError;
+use crate::engine::{on_grid, PencilError};
 use crate::reach::{piece_reach2, PIECE_SAMPLES};
-use ferrodose_gpu::{Backend, IonInfluence, IonPbDose, IonSegment};
+use ferrodose_gpu::{Backend, CompressedRows, IonInfluence, IonPbDose, IonSegment};
 use ferrodose_grid::{Grid, Point3, Vector3};
-use ferrodose_optimise::InfluenceMatrix;
+use ferrodose_optimise::{CoarsePart, InfluenceMatrix};
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -23,7 +25,141 @@ pub fn influence_matrix(
     let kernel = IonInfluence::new(input, reach_segments(input, grid, keep), keep)?;
     Ok(InfluenceMatrix {
         by_column: kernel.matrix(backend)?,
+        coarse: None,
     })
+}
+
+/// The default spacing (mm) of the lattice on which the influence matrix
+/// evaluates the spots' lateral tail where it is that wide: the protons'
+/// halo has σ ≥ 10 mm from 73 mm of range (about 100 MeV) on
+/// (`docs/pencil-beam.md`).
+pub const TAIL_LATTICE_MM: f64 = 10.0;
+
+/// Builds A = F + P·H for the spots of `input` on `grid`, keeping voxels
+/// where `keep` is true, on `backend`: H holds the lateral tail (protons'
+/// nuclear halo) of the energies whose tail is wide, σ_tail ≥ the lattice's
+/// largest spacing wherever it has dose, on the lattice of every n-th voxel
+/// (`tail_lattice`, spacing at most `tail_spacing_mm` per axis), and P
+/// interpolates it trilinearly onto the kept voxels; F holds everything
+/// else (the core Gaussian of every spot, the tail of the other energies,
+/// such as the carbon fragments' σ of a few mm) on the dose grid. A wide
+/// tail varies little between nodes, and far fewer of its pairs are
+/// evaluated and stored. Where no axis allows a stride above 1, or no
+/// energy's tail is that wide, this is `influence_matrix`.
+pub fn influence_matrix_coarse_tail(
+    input: &IonPbDose,
+    grid: &Grid,
+    keep: &[bool],
+    tail_spacing_mm: f64,
+    backend: &Backend,
+) -> Result<InfluenceMatrix, PencilError> {
+    let stride = tail_stride(grid, tail_spacing_mm);
+    let lattice = tail_lattice(grid, stride);
+    let wide = wide_tails(input, lattice.spacing_mm().into_iter().fold(0.0, f64::max));
+    if stride == [1; 3] || !wide.contains(&true) {
+        return influence_matrix(input, grid, keep, backend);
+    }
+    assert_eq!(keep.len(), grid.len(), "one keep flag per voxel");
+    let interpolation = interpolation(grid, &lattice, stride, keep);
+    let mut node_keep = vec![false; lattice.len()];
+    for n in &interpolation.col {
+        node_keep[*n as usize] = true;
+    }
+    let n_depth = input.params.n_depth as usize;
+    let split = |on_lattice: bool| -> Vec<[f32; 4]> {
+        input
+            .depth_table
+            .iter()
+            .enumerate()
+            .map(|(n, t)| match (wide[n / n_depth], on_lattice) {
+                (true, false) => [t[0], 0.0, t[2], 0.0],
+                (true, true) => [0.0, t[1], t[2], t[3]],
+                (false, false) => *t,
+                (false, true) => [0.0; 4],
+            })
+            .collect()
+    };
+    let mut part = input.clone();
+    part.depth_table = split(false);
+    let fine = influence_matrix(&part, grid, keep, backend)?;
+    part.depth_table = split(true);
+    part.params = on_grid(&input.params, &lattice);
+    let mut segments = reach_segments(&part, &lattice, &node_keep);
+    segments.retain(|s| wide[input.spots[s.spot as usize].energy as usize]);
+    let tail = IonInfluence::new(&part, segments, &node_keep)?.matrix(backend)?;
+    Ok(fine
+        .with_coarse(CoarsePart {
+            by_column: tail,
+            interpolation,
+        })
+        .expect("the tail's lattice and interpolation are built to fit"))
+}
+
+/// Per energy row of `input`'s depth table: whether its tail is wide enough
+/// for a lattice of `spacing_mm`: σ_tail ≥ `spacing_mm` at every depth where
+/// the tail has dose (and it has some).
+fn wide_tails(input: &IonPbDose, spacing_mm: f64) -> Vec<bool> {
+    input
+        .depth_table
+        .chunks(input.params.n_depth as usize)
+        .map(|row| {
+            let mut tail = row.iter().filter(|t| t[1] > 0.0).peekable();
+            tail.peek().is_some() && tail.all(|t| f64::from(t[2]) >= spacing_mm)
+        })
+        .collect()
+}
+
+/// Per axis, the voxels between two nodes of the tail's lattice: the most
+/// whose span is at most `spacing_mm` (+1e-6 mm), at least 1.
+pub fn tail_stride(grid: &Grid, spacing_mm: f64) -> [usize; 3] {
+    grid.spacing_mm()
+        .map(|s| ((spacing_mm + 1e-6) / s).floor().max(1.0) as usize)
+}
+
+/// The lattice of every `stride[a]`-th voxel centre of `grid` along axis a
+/// (same first centre and axes), extended so that its last node lies at or
+/// beyond the grid's last voxel.
+pub fn tail_lattice(grid: &Grid, stride: [usize; 3]) -> Grid {
+    let (shape, spacing) = (grid.shape(), grid.spacing_mm());
+    Grid::new(
+        std::array::from_fn(|a| (shape[a] - 1).div_ceil(stride[a]) + 1),
+        std::array::from_fn(|a| spacing[a] * stride[a] as f64),
+        grid.origin_mm(),
+        [grid.axis(0), grid.axis(1), grid.axis(2)],
+    )
+    .expect("a lattice of a valid grid's centres is valid")
+}
+
+/// P: for each kept voxel of `grid`, the nodes of `lattice` (every
+/// `stride`-th voxel) around its centre and their trilinear weights (an
+/// axis where the voxel is a node's own contributes that node alone);
+/// empty rows for the other voxels.
+fn interpolation(grid: &Grid, lattice: &Grid, stride: [usize; 3], keep: &[bool]) -> CompressedRows {
+    CompressedRows::from_row_fn(lattice.len(), grid.len(), |v, nodes, weights| {
+        if !keep[v] {
+            return;
+        }
+        let ijk = grid.ijk(v);
+        let axis = |a: usize| {
+            let (q, r) = (ijk[a] / stride[a], ijk[a] % stride[a]);
+            let f = r as f32 / stride[a] as f32;
+            if r == 0 {
+                [(q, 1.0), (q, 0.0)]
+            } else {
+                [(q, 1.0 - f), (q + 1, f)]
+            }
+        };
+        let [x, y, z] = [axis(0), axis(1), axis(2)];
+        for (k, wk) in z.iter().filter(|n| n.1 > 0.0) {
+            for (j, wj) in y.iter().filter(|n| n.1 > 0.0) {
+                for (i, wi) in x.iter().filter(|n| n.1 > 0.0) {
+                    nodes.push(lattice.index(*i, *j, *k) as u32);
+                    weights.push(wi * wj * wk);
+                }
+            }
+        }
+    })
+    .expect("node indices lie in the lattice")
 }
 
 /// Per spot, in spot order: the runs of voxels along i, row by row (k, then
@@ -388,5 +524,56 @@ mod tests {
         }
         eprintln!("{inside} voxels inside, {extra} more in the runs");
         assert!(inside > 10_000, "{inside}");
+    }
+
+    /// On an oblique grid with strides (2, 3, 1) from a 10 mm lattice
+    /// spacing (`tail_stride`): each kept voxel's weights sum to 1 and
+    /// interpolate a linear function of position exactly (1e-4 mm), the
+    /// lattice's last nodes lie at or beyond the grid's last voxels, and
+    /// voxels that are not kept have no row.
+    #[test]
+    fn interpolation_is_trilinear_on_the_lattice() {
+        let axes = [
+            Vector3::new(1.0, 1.0, 0.0).normalize(),
+            Vector3::new(-1.0, 1.0, 0.0).normalize(),
+            Vector3::z(),
+        ];
+        let grid = Grid::new(
+            [11, 8, 5],
+            [4.5, 3.3, 12.0],
+            Point3::new(-20.0, 5.0, 3.0),
+            axes,
+        )
+        .unwrap();
+        let stride = tail_stride(&grid, 10.0);
+        assert_eq!(stride, [2, 3, 1]);
+        let lattice = tail_lattice(&grid, stride);
+        assert_eq!(lattice.shape(), [6, 4, 5]);
+        let keep: Vec<bool> = (0..grid.len()).map(|v| v % 3 != 0).collect();
+        let p = interpolation(&grid, &lattice, stride, &keep);
+        let f = |x: &Point3<f64>| 0.3 * x.x - 1.7 * x.y + 2.9 * x.z + 11.0;
+        for (v, kept) in keep.iter().enumerate() {
+            let (nodes, weights) = p.row(v);
+            if !kept {
+                assert!(nodes.is_empty());
+                continue;
+            }
+            let [i, j, k] = grid.ijk(v);
+            let sum: f64 = weights.iter().map(|w| f64::from(*w)).sum();
+            let at: f64 = nodes
+                .iter()
+                .zip(weights)
+                .map(|(n, w)| {
+                    let [a, b, c] = lattice.ijk(*n as usize);
+                    f64::from(*w) * f(&lattice.voxel_centre(a, b, c))
+                })
+                .sum();
+            assert!((sum - 1.0).abs() < 1e-6, "voxel {v}: weights sum to {sum}");
+            assert!(
+                (at - f(&grid.voxel_centre(i, j, k))).abs() < 1e-4,
+                "voxel {v}"
+            );
+            assert!(nodes.len() <= 8);
+        }
     }
 }

@@ -22,5 +22,7 @@ pub use engine::{
     cutoff_sigmas2, distinct_energies, BeamSpots, PencilBeamEngine, Spot, LATERAL_CUTOFF_FRACTION,
     SAME_ENERGY_MEV_U,
 };
-pub use influence::influence_matrix;
+pub use influence::{
+    influence_matrix, influence_matrix_coarse_tail, tail_lattice, tail_stride, TAIL_LATTICE_MM,
+};
 pub use placement::{place_spots, Placement, PlacementSettings};

@@ -123,6 +123,17 @@ pub struct DoseSettings {
     /// the lateral cut-off of every spot (core and nuclear tail together).
     #[serde(default = "default_ion_lateral_cutoff_pct")]
     pub ion_lateral_cutoff_pct: f64,
+    /// Spacing (mm) of the lattice on which the spot-weight optimiser's
+    /// influence matrix holds the ions' lateral tail (protons' nuclear halo,
+    /// carbon fragments), interpolated onto the dose grid; 0 evaluates it on
+    /// the dose grid.
+    #[serde(default = "default_ion_tail_lattice_mm")]
+    pub ion_tail_lattice_mm: f64,
+}
+
+/// The default lattice of the ions' lateral tail in the influence matrix (mm).
+fn default_ion_tail_lattice_mm() -> f64 {
+    10.0
 }
 
 /// The ion engine's default lateral cut-off level (matRad's, 99.5 %).
@@ -145,6 +156,7 @@ impl Default for DoseSettings {
             device: Device::Auto,
             iterations: default_iterations(),
             ion_lateral_cutoff_pct: default_ion_lateral_cutoff_pct(),
+            ion_tail_lattice_mm: default_ion_tail_lattice_mm(),
         }
     }
 }
@@ -456,6 +468,15 @@ impl PlanFile {
                 ),
             ));
         }
+        if !(0.0..=30.0).contains(&self.dose.ion_tail_lattice_mm) {
+            return Err(bad(
+                "dose.ion_tail_lattice_mm".into(),
+                format!(
+                    "{} mm is outside 0–30 mm (0: the tail on the dose grid)",
+                    self.dose.ion_tail_lattice_mm
+                ),
+            ));
+        }
         if !(1..=5000).contains(&self.dose.iterations) {
             return Err(bad(
                 "dose.iterations".into(),
@@ -670,6 +691,8 @@ weight = 1e9
             "grid_mm = 2.5\nion_lateral_cutoff_pct = 100",
         ));
         assert!(cut.contains("dose.ion_lateral_cutoff_pct"), "{cut}");
+        let lattice = e(&GOOD.replace("grid_mm = 2.5", "grid_mm = 2.5\nion_tail_lattice_mm = 40"));
+        assert!(lattice.contains("dose.ion_tail_lattice_mm"), "{lattice}");
         let name = e(&GOOD.replace("name = \"proton_1\"", "name = \"../x\""));
         assert!(name.contains(".name"), "{name}");
         let ab = e(&GOOD.replace("[dose]", "[alpha_beta_gy]\nLiver = -2.5\n\n[dose]"));
