@@ -10,7 +10,10 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ferrodose_gpu::{Backend, GpuContext, PiecewiseLinear};
 use ferrodose_grid::{BeamGeometry, Grid, PatientPosition, Point3, Volume};
-use ferrodose_pencil::{influence_matrix, BeamSpots, IonBaseData, PencilBeamEngine, Spot};
+use ferrodose_pencil::{
+    influence_matrix, influence_matrix_coarse_tail, BeamSpots, IonBaseData, PencilBeamEngine, Spot,
+    TAIL_LATTICE_MM,
+};
 use std::hint::black_box;
 
 fn ion_pb(c: &mut Criterion) {
@@ -82,6 +85,20 @@ fn ion_pb(c: &mut Criterion) {
     for backend in std::iter::once(&cpu).chain(&gpu) {
         g.bench_function(backend.describe(), |b| {
             b.iter(|| influence_matrix(&input, &grid, &keep, black_box(backend)).unwrap())
+        });
+    }
+    g.finish();
+
+    // The same with the protons' halo on the 10 mm lattice (what plans build).
+    let lattice = |backend: &Backend| {
+        influence_matrix_coarse_tail(&input, &grid, &keep, TAIL_LATTICE_MM, backend).unwrap()
+    };
+    let mut g = c.benchmark_group("ion_influence_halo_lattice_tg119_3beams_147spots_5mm");
+    g.throughput(Throughput::Elements(lattice(&cpu).nnz() as u64));
+    g.sample_size(10);
+    for backend in std::iter::once(&cpu).chain(&gpu) {
+        g.bench_function(backend.describe(), |b| {
+            b.iter(|| lattice(black_box(backend)))
         });
     }
     g.finish();

@@ -133,33 +133,62 @@ pub fn tail_lattice(grid: &Grid, stride: [usize; 3]) -> Grid {
 /// P: for each kept voxel of `grid`, the nodes of `lattice` (every
 /// `stride`-th voxel) around its centre and their trilinear weights (an
 /// axis where the voxel is a node's own contributes that node alone);
-/// empty rows for the other voxels.
+/// empty rows for the other voxels. Slices (k) are filled in parallel and
+/// appended in order.
 fn interpolation(grid: &Grid, lattice: &Grid, stride: [usize; 3], keep: &[bool]) -> CompressedRows {
-    CompressedRows::from_row_fn(lattice.len(), grid.len(), |v, nodes, weights| {
-        if !keep[v] {
-            return;
-        }
-        let ijk = grid.ijk(v);
-        let axis = |a: usize| {
-            let (q, r) = (ijk[a] / stride[a], ijk[a] % stride[a]);
-            let f = r as f32 / stride[a] as f32;
-            if r == 0 {
-                [(q, 1.0), (q, 0.0)]
-            } else {
+    let [nx, ny, _] = grid.shape();
+    // Per axis and index: the (node, weight) pairs, the second with weight 0
+    // where the index is a node's own.
+    let axis = |a: usize| -> Vec<[(usize, f32); 2]> {
+        (0..grid.shape()[a])
+            .map(|i| {
+                let (q, r) = (i / stride[a], i % stride[a]);
+                let f = r as f32 / stride[a] as f32;
                 [(q, 1.0 - f), (q + 1, f)]
-            }
-        };
-        let [x, y, z] = [axis(0), axis(1), axis(2)];
-        for (k, wk) in z.iter().filter(|n| n.1 > 0.0) {
-            for (j, wj) in y.iter().filter(|n| n.1 > 0.0) {
-                for (i, wi) in x.iter().filter(|n| n.1 > 0.0) {
-                    nodes.push(lattice.index(*i, *j, *k) as u32);
-                    weights.push(wi * wj * wk);
+            })
+            .collect()
+    };
+    let [x, y, z] = [axis(0), axis(1), axis(2)];
+    // Per slice: entries per row, node indices, weights.
+    let slices: Vec<(Vec<u32>, Vec<u32>, Vec<f32>)> = keep
+        .par_chunks(nx * ny)
+        .enumerate()
+        .map(|(k, slice)| {
+            let (mut len, mut col, mut val) = (Vec::with_capacity(slice.len()), vec![], vec![]);
+            for (n, kept) in slice.iter().enumerate() {
+                let before = col.len();
+                if *kept {
+                    let (i, j) = (n % nx, n / nx);
+                    for (nk, wk) in z[k].iter().filter(|n| n.1 > 0.0) {
+                        for (nj, wj) in y[j].iter().filter(|n| n.1 > 0.0) {
+                            for (ni, wi) in x[i].iter().filter(|n| n.1 > 0.0) {
+                                col.push(lattice.index(*ni, *nj, *nk) as u32);
+                                val.push(wi * wj * wk);
+                            }
+                        }
+                    }
                 }
+                len.push((col.len() - before) as u32);
             }
+            (len, col, val)
+        })
+        .collect();
+    let nnz = slices.iter().map(|s| s.1.len()).sum();
+    let mut p = CompressedRows {
+        n_cols: lattice.len(),
+        row_start: Vec::with_capacity(grid.len() + 1),
+        col: Vec::with_capacity(nnz),
+        val: Vec::with_capacity(nnz),
+    };
+    p.row_start.push(0);
+    for (len, col, val) in slices {
+        for l in len {
+            p.row_start.push(p.row_start[p.row_start.len() - 1] + l);
         }
-    })
-    .expect("node indices lie in the lattice")
+        p.col.extend(col);
+        p.val.extend(val);
+    }
+    p
 }
 
 /// Per spot, in spot order: the runs of voxels along i, row by row (k, then
