@@ -19,7 +19,7 @@
 //! per incident proton in MeV·cm²/g (dose × area / fluence).
 
 use crate::nuclear::proton_halo_sigma_mm;
-use crate::quadrature::integrate;
+use crate::quadrature::integrate_n;
 use crate::range::RangeTable;
 
 /// Bortfeld's primary-fluence loss to nuclear interactions in water (cm²/g).
@@ -92,15 +92,27 @@ impl RangeSpread {
     /// residual range u = r − z = v^k so that the u^(1/p − 1) (k = 2) or
     /// u^(2/p − 2) (k = 8) end-of-range singularity of f is removed.
     pub fn average(&self, z: f64, k: i32, f: &dyn Fn(f64) -> f64) -> f64 {
+        let [v] = self.average_n(z, k, |r| [f(r)]);
+        v
+    }
+
+    /// [`Self::average`] of N functions of the range at once.
+    pub fn average_n<const N: usize>(
+        &self,
+        z: f64,
+        k: i32,
+        f: impl Fn(f64) -> [f64; N],
+    ) -> [f64; N] {
         let lo = (self.r0 - 6.0 * self.sigma - z).max(0.0);
         let hi = self.r0 + 6.0 * self.sigma - z;
         if hi <= 0.0 {
-            return 0.0;
+            return [0.0; N];
         }
         let kf = f64::from(k);
-        integrate(lo.powf(1.0 / kf), hi.powf(1.0 / kf), 64, |v| {
+        integrate_n(lo.powf(1.0 / kf), hi.powf(1.0 / kf), 64, |v| {
             let u = v.powi(k);
-            kf * v.powi(k - 1) * self.density(z + u) * f(z + u)
+            let jacobian = kf * v.powi(k - 1) * self.density(z + u);
+            f(z + u).map(|y| jacobian * y)
         })
     }
 }
@@ -122,62 +134,55 @@ impl DepthDose {
         let (r0, sigma) = (spread.r0, spread.sigma);
         let a = f64::from(table.ion.nucleons);
         let (beta, gamma) = (NUCLEAR_LOSS_PER_G_CM2, NUCLEAR_LOCAL_FRACTION);
-        // Deposition at depth z by protons of range r (MeV·cm²/g): by the
-        // primaries themselves and by the charged secondaries of their
-        // nuclear interactions.
-        let electromagnetic = |z: f64, r: f64| {
+        // At depth z, for protons of range r (residual range u = r − z):
+        // the deposition (MeV·cm²/g) by the primaries themselves and by the
+        // charged secondaries of their nuclear interactions, and the primary
+        // fluence times S (S capped at the end of range) for the LETd.
+        let deposition = |z: f64, r: f64| {
             let u = r - z;
             if u <= 0.0 {
-                return 0.0;
+                return [0.0; 3];
             }
-            (1.0 + beta * u) * table.stopping_at_residual_range(u) / (1.0 + beta * r)
+            let (e, s) = table.energy_and_stopping_at_residual_range(u);
+            let fluence = (1.0 + beta * u) / (1.0 + beta * r);
+            [
+                fluence * s,
+                gamma * beta * a * e / (1.0 + beta * r),
+                fluence * s.min(PROTON_MAX_STOPPING_MEV_CM2_G),
+            ]
         };
-        let nuclear = |z: f64, r: f64| {
+        // Primary fluence × S² (capped) at depth z for protons of range r.
+        let fluence_s2 = |z: f64, r: f64| {
             let u = r - z;
             if u <= 0.0 {
-                return 0.0;
-            }
-            gamma * beta * a * table.energy_at_residual_range(u) / (1.0 + beta * r)
-        };
-        // Primary fluence × S^power at depth z for protons of range r.
-        let primary = |z: f64, r: f64, power: i32| {
-            let u = r - z;
-            if u <= 0.0 {
-                return 0.0;
+                return [0.0];
             }
             let s = table
                 .stopping_at_residual_range(u)
                 .min(PROTON_MAX_STOPPING_MEV_CM2_G);
-            (1.0 + beta * u) / (1.0 + beta * r) * s.powi(power)
+            [(1.0 + beta * u) / (1.0 + beta * r) * s * s]
         };
-        let over_ranges = |z: f64, k: i32, f: &dyn Fn(f64) -> f64| spread.average(z, k, f);
         let n = ((r0 + 6.0 * sigma) / step_g_cm2).ceil() as usize + 1;
         let depth: Vec<f64> = (0..n).map(|i| i as f64 * step_g_cm2).collect();
-        let primary_dose: Vec<f64> = depth
-            .iter()
-            .map(|&z| over_ranges(z, 2, &|r| electromagnetic(z, r)))
-            .collect();
-        let halo_dose: Vec<f64> = depth
-            .iter()
-            .map(|&z| over_ranges(z, 2, &|r| nuclear(z, r)))
-            .collect();
+        let mut primary_dose = Vec::with_capacity(n);
+        let mut halo_dose = Vec::with_capacity(n);
+        let mut letd = Vec::with_capacity(n);
+        for &z in &depth {
+            let [primary, halo, dose] = spread.average_n(z, 2, |r| deposition(z, r));
+            let [dose_let] = spread.average_n(z, 8, |r| fluence_s2(z, r));
+            primary_dose.push(primary);
+            halo_dose.push(halo);
+            // MeV·cm²/g × 1 g/cm³ = MeV/cm = 0.1 keV/µm.
+            letd.push(if dose > 0.0 {
+                0.1 * dose_let / dose
+            } else {
+                0.0
+            });
+        }
         let idd: Vec<f64> = primary_dose
             .iter()
             .zip(&halo_dose)
             .map(|(p, h)| p + h)
-            .collect();
-        let letd: Vec<f64> = depth
-            .iter()
-            .map(|&z| {
-                let dose = over_ranges(z, 2, &|r| primary(z, r, 1));
-                let dose_let = over_ranges(z, 8, &|r| primary(z, r, 2));
-                // MeV·cm²/g × 1 g/cm³ = MeV/cm = 0.1 keV/µm.
-                if dose > 0.0 {
-                    0.1 * dose_let / dose
-                } else {
-                    0.0
-                }
-            })
             .collect();
         Ok(Self {
             // The halo's LETd is not modelled: it takes the primaries'.
@@ -246,6 +251,7 @@ impl DepthDose {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::quadrature::integrate;
     use crate::{Ion, Material};
 
     fn table() -> RangeTable {

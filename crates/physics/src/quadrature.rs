@@ -12,17 +12,33 @@ const GL5: [(f64, f64); 5] = [
 /// ∫ f over [lo, hi] by composite 5-point Gauss–Legendre on `intervals` equal parts
 /// (exact for polynomials up to degree 9 on each part).
 pub fn integrate(lo: f64, hi: f64, intervals: usize, f: impl Fn(f64) -> f64) -> f64 {
+    let [v] = integrate_n(lo, hi, intervals, |x| [f(x)]);
+    v
+}
+
+/// [`integrate`] of N functions at once, evaluated together at each node
+/// (for integrands that share costly terms).
+pub fn integrate_n<const N: usize>(
+    lo: f64,
+    hi: f64,
+    intervals: usize,
+    f: impl Fn(f64) -> [f64; N],
+) -> [f64; N] {
     let h = (hi - lo) / intervals as f64;
-    (0..intervals)
-        .map(|k| {
-            let mid = lo + (k as f64 + 0.5) * h;
-            GL5.iter()
-                .map(|(x, w)| w * f(mid + 0.5 * h * x))
-                .sum::<f64>()
-                * 0.5
-                * h
-        })
-        .sum()
+    let mut total = [0.0; N];
+    for k in 0..intervals {
+        let mid = lo + (k as f64 + 0.5) * h;
+        let mut part = [0.0; N];
+        for (x, w) in GL5 {
+            for (p, v) in part.iter_mut().zip(f(mid + 0.5 * h * x)) {
+                *p += w * v;
+            }
+        }
+        for (t, p) in total.iter_mut().zip(part) {
+            *t += p * 0.5 * h;
+        }
+    }
+    total
 }
 
 #[cfg(test)]

@@ -30,6 +30,75 @@ pub struct RangeTable {
     pub straggling_g_cm2: Vec<f64>,
     /// Exponent p of the power-law continuation below the table (S ∝ T^(1−p)).
     pub low_energy_p: f64,
+    /// The columns' logarithms, for log–log interpolation with one `ln`, one
+    /// `exp` and no search per lookup.
+    ln: LnColumns,
+}
+
+/// The natural logarithms of a [`RangeTable`]'s columns; energy and range
+/// are also interpolation axes.
+#[derive(Debug, Clone)]
+struct LnColumns {
+    energies: LnAxis,
+    csda: LnAxis,
+    straggling: Vec<f64>,
+}
+
+/// An ascending table column as an interpolation axis: its logarithms and a
+/// guide from uniform bins of ln x to the table entries, so that finding a
+/// value's interval takes a step or two instead of a binary search.
+#[derive(Debug, Clone)]
+struct LnAxis {
+    ln: Vec<f64>,
+    /// For each bin b, the first entry whose ln exceeds the bin's lower edge.
+    guide: Vec<usize>,
+    ln_lo: f64,
+    bins_per_ln: f64,
+}
+
+impl LnAxis {
+    /// Guide bins per table entry.
+    const BINS_PER_ENTRY: usize = 4;
+
+    fn new(xs: &[f64]) -> Self {
+        let ln: Vec<f64> = xs.iter().map(|x| x.ln()).collect();
+        let (ln_lo, ln_hi) = (ln[0], ln[ln.len() - 1]);
+        let bins = Self::BINS_PER_ENTRY * xs.len();
+        let bins_per_ln = bins as f64 / (ln_hi - ln_lo);
+        let guide = (0..=bins)
+            .map(|b| ln.partition_point(|v| *v <= ln_lo + b as f64 / bins_per_ln))
+            .collect();
+        Self {
+            ln,
+            guide,
+            ln_lo,
+            bins_per_ln,
+        }
+    }
+
+    /// The index i ≥ 1 of the interval [ln[i−1], ln[i]) that holds `ln_x`
+    /// (the first or last interval beyond the table).
+    fn interval(&self, ln_x: f64) -> usize {
+        let n = self.ln.len();
+        let last_bin = (self.guide.len() - 1) as f64;
+        let b = ((ln_x - self.ln_lo) * self.bins_per_ln).clamp(0.0, last_bin) as usize;
+        let mut i = self.guide[b];
+        while i > 0 && self.ln[i - 1] > ln_x {
+            i -= 1;
+        }
+        while i < n && self.ln[i] <= ln_x {
+            i += 1;
+        }
+        i.clamp(1, n - 1)
+    }
+
+    /// y at `x` from `ln_ys`, linear in ln x and ln y.
+    fn loglog(&self, ln_ys: &[f64], x: f64) -> f64 {
+        let ln_x = x.ln();
+        let i = self.interval(ln_x);
+        let t = (ln_x - self.ln[i - 1]) / (self.ln[i] - self.ln[i - 1]);
+        (ln_ys[i - 1] + t * (ln_ys[i] - ln_ys[i - 1])).exp()
+    }
 }
 
 /// Grid points per decade of energy.
@@ -75,11 +144,17 @@ impl RangeTable {
             ranges.push(ranges.last().unwrap() + dr);
             vars.push(vars.last().unwrap() + dv);
         }
+        let straggling: Vec<f64> = vars.iter().map(|v| v.sqrt()).collect();
         Ok(Self {
             ion,
+            ln: LnColumns {
+                energies: LnAxis::new(&energies),
+                csda: LnAxis::new(&ranges),
+                straggling: straggling.iter().map(|x| x.ln()).collect(),
+            },
             energies_mev_u: energies,
             csda_g_cm2: ranges,
-            straggling_g_cm2: vars.iter().map(|v| v.sqrt()).collect(),
+            straggling_g_cm2: straggling,
             low_energy_p: p,
         })
     }
@@ -99,13 +174,13 @@ impl RangeTable {
     /// CSDA range (g/cm²) at `e_u` MeV/u, log–log interpolation.
     pub fn csda_range(&self, e_u: f64) -> Result<f64, PhysicsError> {
         self.check(e_u)?;
-        Ok(loglog(&self.energies_mev_u, &self.csda_g_cm2, e_u))
+        Ok(self.ln.energies.loglog(&self.ln.csda.ln, e_u))
     }
 
     /// Range straggling σ_R (g/cm²) at `e_u` MeV/u.
     pub fn range_straggling(&self, e_u: f64) -> Result<f64, PhysicsError> {
         self.check(e_u)?;
-        Ok(loglog(&self.energies_mev_u, &self.straggling_g_cm2, e_u))
+        Ok(self.ln.energies.loglog(&self.ln.straggling, e_u))
     }
 
     /// Energy per nucleon (MeV/u) whose CSDA range is `range_g_cm2`.
@@ -116,7 +191,7 @@ impl RangeTable {
                 "range {range_g_cm2} g/cm² is outside the table's {lo:.4}–{hi:.2} g/cm²"
             )));
         }
-        Ok(loglog(&self.csda_g_cm2, &self.energies_mev_u, range_g_cm2))
+        Ok(self.ln.csda.loglog(&self.ln.energies.ln, range_g_cm2))
     }
 }
 
@@ -125,15 +200,7 @@ impl RangeTable {
     /// for any residual range from 0 to the table's end: below the table the
     /// power-law continuation E = E₀·(r/R₀)^(1/p).
     pub fn energy_at_residual_range(&self, residual_g_cm2: f64) -> f64 {
-        let (r0, e0) = (self.csda_g_cm2[0], self.energies_mev_u[0]);
-        if residual_g_cm2 <= 0.0 {
-            0.0
-        } else if residual_g_cm2 < r0 {
-            e0 * (residual_g_cm2 / r0).powf(1.0 / self.low_energy_p)
-        } else {
-            let r = residual_g_cm2.min(*self.csda_g_cm2.last().unwrap());
-            loglog(&self.csda_g_cm2, &self.energies_mev_u, r)
-        }
+        self.energy_and_stopping_at_residual_range(residual_g_cm2).0
     }
 
     /// CSDA range (g/cm²) at any energy per nucleon up to the table's end:
@@ -145,44 +212,40 @@ impl RangeTable {
         } else if e_u < e0 {
             r0 * (e_u / e0).powf(self.low_energy_p)
         } else {
-            loglog(
-                &self.energies_mev_u,
-                &self.csda_g_cm2,
-                e_u.min(*self.energies_mev_u.last().unwrap()),
-            )
+            let e = e_u.min(*self.energies_mev_u.last().unwrap());
+            self.ln.energies.loglog(&self.ln.csda.ln, e)
         }
     }
 
     /// Stopping power (MeV·cm²/g) of the whole ion with `residual_g_cm2` of
     /// range left, S = A·dE/dR, consistent with the table (power law below it).
     pub fn stopping_at_residual_range(&self, residual_g_cm2: f64) -> f64 {
+        self.energy_and_stopping_at_residual_range(residual_g_cm2).1
+    }
+
+    /// Energy per nucleon E (MeV/u) and stopping power S = A·dE/dR
+    /// (MeV·cm²/g) of an ion with `residual_g_cm2` of range left, from one
+    /// table interval: E(R) is linear in log–log within it, so S is A·E/R
+    /// times the interval's log–log slope; below the table the power law
+    /// E = E₀·(r/R₀)^(1/p), dE/dr = E/(p·r). Beyond the table's end E is held.
+    pub fn energy_and_stopping_at_residual_range(&self, residual_g_cm2: f64) -> (f64, f64) {
         let a = f64::from(self.ion.nucleons);
-        let r0 = self.csda_g_cm2[0];
+        let (r0, e0) = (self.csda_g_cm2[0], self.energies_mev_u[0]);
         if residual_g_cm2 <= 0.0 {
-            return 0.0;
+            return (0.0, 0.0);
         }
         if residual_g_cm2 < r0 {
             let p = self.low_energy_p;
-            // E = E₀ (r/R₀)^(1/p)  ⇒  dE/dr = E/(p·r).
-            return a * self.energy_at_residual_range(residual_g_cm2) / (p * residual_g_cm2);
+            let e = e0 * (residual_g_cm2 / r0).powf(1.0 / p);
+            return (e, a * e / (p * residual_g_cm2));
         }
-        let i = self
-            .csda_g_cm2
-            .partition_point(|v| *v <= residual_g_cm2)
-            .clamp(1, self.csda_g_cm2.len() - 1);
-        // Local log–log slope of E(R) times E/R.
-        let (r_lo, r_hi) = (self.csda_g_cm2[i - 1], self.csda_g_cm2[i]);
-        let (e_lo, e_hi) = (self.energies_mev_u[i - 1], self.energies_mev_u[i]);
-        let slope = (e_hi.ln() - e_lo.ln()) / (r_hi.ln() - r_lo.ln());
-        a * slope * self.energy_at_residual_range(residual_g_cm2) / residual_g_cm2
+        let (ln_r, ln_e) = (&self.ln.csda.ln, &self.ln.energies.ln);
+        let ln_u = residual_g_cm2.min(*self.csda_g_cm2.last().unwrap()).ln();
+        let i = self.ln.csda.interval(ln_u);
+        let slope = (ln_e[i] - ln_e[i - 1]) / (ln_r[i] - ln_r[i - 1]);
+        let e = (ln_e[i - 1] + slope * (ln_u - ln_r[i - 1])).exp();
+        (e, a * slope * e / residual_g_cm2)
     }
-}
-
-/// Interpolates y(x) linearly in log x and log y; `xs` ascending.
-fn loglog(xs: &[f64], ys: &[f64], x: f64) -> f64 {
-    let i = xs.partition_point(|v| *v <= x).clamp(1, xs.len() - 1);
-    let t = (x.ln() - xs[i - 1].ln()) / (xs[i].ln() - xs[i - 1].ln());
-    (ys[i - 1].ln() + t * (ys[i].ln() - ys[i - 1].ln())).exp()
 }
 
 #[cfg(test)]
@@ -226,6 +289,23 @@ mod tests {
 
     /// The stopping power recovered from the range table agrees with the
     /// Bethe model it was integrated from (0.2 %), and is continuous at 2 MeV.
+    /// The guide finds the interval a binary search finds, at the table's
+    /// entries, between them and beyond both ends.
+    #[test]
+    fn guided_interval_is_the_binary_search_interval() {
+        let t = RangeTable::new(Ion::proton(), &Material::water(WATER_I_ICRU49_EV), 300.0).unwrap();
+        let xs = &t.csda_g_cm2;
+        let n = xs.len();
+        let mut probes: Vec<f64> = xs.clone();
+        probes.extend(xs.windows(2).map(|w| 0.5 * (w[0] + w[1])));
+        probes.extend(xs.iter().map(|x| x * (1.0 + 1e-15)));
+        probes.extend([xs[0] * 0.5, xs[n - 1] * 2.0, 1e-9, 1e9]);
+        for x in probes {
+            let expected = xs.partition_point(|v| *v <= x).clamp(1, n - 1);
+            assert_eq!(t.ln.csda.interval(x.ln()), expected, "x = {x}");
+        }
+    }
+
     #[test]
     fn stopping_from_residual_range_is_consistent() {
         let w = Material::water(78.0);
@@ -321,8 +401,9 @@ mod tests {
             icru73.push(icru73[i] + segment);
         }
         let ours = RangeTable::new(Ion::carbon12(), &Material::water(67.2), 500.0).unwrap();
+        let ln = |xs: &[f64]| -> Vec<f64> { xs.iter().map(|x| x.ln()).collect() };
         for e in [100.0, 150.0, 200.0, 250.0, 290.0, 300.0, 400.0, 430.0] {
-            let reference = loglog(&energy, &icru73, e);
+            let reference = LnAxis::new(&energy).loglog(&ln(&icru73), e);
             let r = ours.csda_range(e).unwrap();
             eprintln!(
                 "{e} MeV/u: {r:.4} vs ICRU 73 {reference:.4} g/cm² ({:+.2} %)",
