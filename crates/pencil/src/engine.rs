@@ -1,6 +1,7 @@
 //! From beams and spots to the `ion_pb_dose` kernel's buffers, and the dose.
 
 use crate::base_data::{IonBaseData, Quantity};
+use crate::influence::dose_by_segments;
 use crate::reach::piece_reach2;
 use ferrodose_gpu::{
     Backend, GpuError, InfluenceError, IonPbDose, IonPbParams, IonPbSpot, WedProfiles, WedRay,
@@ -347,7 +348,9 @@ impl<'a> PencilBeamEngine<'a> {
     }
 
     /// One volume per quantity of `beams` on `dose_grid`: the rays are traced
-    /// once and the kernel runs once per quantity's depth table.
+    /// once and the dose is computed once per quantity's depth table, on the
+    /// GPU by the `ion_pb_dose` kernel (every voxel against every spot), on
+    /// the CPU over each spot's reach only (`dose_by_segments`).
     pub fn doses(
         &self,
         beams: &[BeamSpots],
@@ -360,7 +363,11 @@ impl<'a> PencilBeamEngine<'a> {
             .iter()
             .map(|q| {
                 input.depth_table = self.base.kernel_table(*q, self.lateral_cutoff_fraction);
-                Ok(Volume::from_vec(dose_grid.clone(), input.dose(backend)?))
+                let dose = match backend {
+                    Backend::Cpu { .. } => dose_by_segments(&input, dose_grid)?,
+                    Backend::Gpu(_) => input.dose(backend)?,
+                };
+                Ok(Volume::from_vec(dose_grid.clone(), dose))
             })
             .collect()
     }

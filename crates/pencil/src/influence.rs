@@ -22,11 +22,32 @@ pub fn influence_matrix(
     backend: &Backend,
 ) -> Result<InfluenceMatrix, PencilError> {
     assert_eq!(keep.len(), grid.len(), "one keep flag per voxel");
-    let kernel = IonInfluence::new(input, reach_segments(input, grid, keep), keep)?;
+    let segments = reach_segments(input, grid, keep, 0..input.spots.len());
+    let kernel = IonInfluence::new(input, segments, keep)?;
     Ok(InfluenceMatrix {
         by_column: kernel.matrix(backend)?,
         coarse: None,
     })
+}
+
+/// Spots whose segments are held at once by [`dose_by_segments`].
+const SPOTS_PER_PASS: usize = 1024;
+
+/// The dose (Gy) of `input`'s weighted spots on every voxel of `grid` (the
+/// grid `input` was made for), on the CPU: every voxel within each spot's
+/// reach (its segments) is evaluated once and added, as A·w without storing
+/// A (`IonInfluence::add_weighted_cpu`). The same pairs as the `ion_pb_dose`
+/// kernel, which tests every voxel against every spot; the sums differ by
+/// f32 rounding only.
+pub fn dose_by_segments(input: &IonPbDose, grid: &Grid) -> Result<Vec<f32>, PencilError> {
+    let keep = vec![true; grid.len()];
+    let mut dose = vec![0.0f32; grid.len()];
+    for first in (0..input.spots.len()).step_by(SPOTS_PER_PASS) {
+        let spots = first..(first + SPOTS_PER_PASS).min(input.spots.len());
+        let segments = reach_segments(input, grid, &keep, spots);
+        IonInfluence::new(input, segments, &keep)?.add_weighted_cpu(&mut dose);
+    }
+    Ok(dose)
 }
 
 /// The default spacing (mm) of the lattice on which the influence matrix
@@ -84,7 +105,7 @@ pub fn influence_matrix_coarse_tail(
     let fine = influence_matrix(&part, grid, keep, backend)?;
     part.depth_table = split(true);
     part.params = on_grid(&input.params, &lattice);
-    let mut segments = reach_segments(&part, &lattice, &node_keep);
+    let mut segments = reach_segments(&part, &lattice, &node_keep, 0..part.spots.len());
     segments.retain(|s| wide[input.spots[s.spot as usize].energy as usize]);
     let tail = IonInfluence::new(&part, segments, &node_keep)?.matrix(backend)?;
     Ok(fine
@@ -195,8 +216,14 @@ fn interpolation(grid: &Grid, lattice: &Grid, stride: [usize; 3], keep: &[bool])
 /// j), that may receive its dose: within the capsule around each piece of its
 /// central ray (`reach::piece_reach2`) from its entry to the deepest WED where
 /// its depth–dose table is non-zero, and within the span of the row's kept
-/// voxels; a row's runs of neighbouring pieces are merged.
-fn reach_segments(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Vec<IonSegment> {
+/// voxels; a row's runs of neighbouring pieces are merged. For the spots
+/// in `spots` (indices into `input.spots`).
+fn reach_segments(
+    input: &IonPbDose,
+    grid: &Grid,
+    keep: &[bool],
+    spots: Range<usize>,
+) -> Vec<IonSegment> {
     let p = &input.params;
     let shape = grid.shape();
     // Per row (j + ny·k): the span of i from its first to its last kept voxel.
@@ -222,11 +249,12 @@ fn reach_segments(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Vec<IonSegme
         })
         .collect();
     let piece_mm = PIECE_SAMPLES as f64 * f64::from(p.profile_step_mm);
-    let per_spot: Vec<Vec<IonSegment>> = input
-        .spots
+    let first_spot = spots.start;
+    let per_spot: Vec<Vec<IonSegment>> = input.spots[spots]
         .par_iter()
         .enumerate()
         .map(|(n, spot)| {
+            let n = first_spot + n;
             let len = spot.profile_len as usize;
             let profile = &input.profiles[spot.profile_offset as usize..][..len];
             let max_wed = row_end_wed[spot.energy as usize];
@@ -266,9 +294,12 @@ fn reach_segments(input: &IonPbDose, grid: &Grid, keep: &[bool]) -> Vec<IonSegme
                     (t_lo..t_hi, reach, index_box(grid, &ends, reach))
                 })
                 .collect();
+            // The pieces' boxes' union along axis a (an empty box, beyond
+            // the grid, adds nothing).
             let union = |a: usize| {
-                let l = pieces.iter().map(|p| p.2[a].start).min().unwrap_or(0);
-                l..pieces.iter().map(|p| p.2[a].end).max().unwrap_or(0).max(l)
+                let boxes = pieces.iter().map(|p| &p.2[a]).filter(|r| !r.is_empty());
+                let l = boxes.clone().map(|r| r.start).min().unwrap_or(0);
+                l..boxes.map(|r| r.end).max().unwrap_or(0).max(l)
             };
             // Rows in voxel order (k, then j); a row's runs merged where
             // they overlap or touch.

@@ -23,6 +23,7 @@ pub use engine::{
     SAME_ENERGY_MEV_U,
 };
 pub use influence::{
-    influence_matrix, influence_matrix_coarse_tail, tail_lattice, tail_stride, TAIL_LATTICE_MM,
+    dose_by_segments, influence_matrix, influence_matrix_coarse_tail, tail_lattice, tail_stride,
+    TAIL_LATTICE_MM,
 };
 pub use placement::{place_spots, Placement, PlacementSettings};

@@ -7,6 +7,7 @@ use crate::context::{GpuContext, GpuError};
 use crate::kernels::{CompressedRows, IonKernelSpot, IonPbDose, IonPbParams, SparseError};
 use crate::{cpu, Backend};
 use bytemuck::{Pod, Zeroable};
+use rayon::prelude::*;
 
 const ION_INFLUENCE_WGSL: &str = include_str!("../../../../shaders/ion_influence.wgsl");
 
@@ -121,6 +122,39 @@ impl<'a> IonInfluence<'a> {
                 )
             }
         }
+    }
+
+    /// Adds A·w over the kept voxels to `dose` (Gy, one value per voxel of
+    /// the input's grid) on the CPU without storing A: each segment's entries
+    /// (`cpu::segment_entries`, the kernel's thread) with the spots' own
+    /// weights, the grid's slices in parallel, a slice's segments in order.
+    pub fn add_weighted_cpu(&self, dose: &mut [f32]) {
+        let spots = self.input.kernel_spots();
+        let mut pb = self.input.params;
+        pb.n_spots = spots.len() as u32;
+        assert_eq!(dose.len(), n_voxels(&pb), "one dose value per voxel");
+        let slice = (pb.nx * pb.ny) as usize;
+        let mut by_slice: Vec<Vec<&IonSegment>> = vec![Vec::new(); pb.nz as usize];
+        for seg in &self.segments {
+            by_slice[seg.voxel as usize / slice].push(seg);
+        }
+        dose.par_chunks_mut(slice)
+            .zip(by_slice)
+            .enumerate()
+            .for_each(|(k, (out, segments))| {
+                let first = (k * slice) as u32;
+                for seg in segments {
+                    cpu::segment_entries(
+                        &pb,
+                        &spots,
+                        &self.input.depth_table,
+                        &self.input.profiles,
+                        &self.keep,
+                        seg,
+                        |v, d| out[(v - first) as usize] += d,
+                    );
+                }
+            });
     }
 
     /// The spots with unit weight, and the parameters of a dispatch.
