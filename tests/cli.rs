@@ -650,7 +650,9 @@ fn bench_runs_and_checks_parity() {
             && t.contains("control-point influence matrix"),
         "{t}"
     );
-    assert_eq!(t.matches("pairs/s").count(), 2, "{t}");
+    // The ion kernel, the CPU path over each spot's reach, the photon kernel.
+    assert_eq!(t.matches("pairs/s").count(), 3, "{t}");
+    assert!(t.contains("each spot's reach only (as `run`)"), "{t}");
     // The TG-119 cases (the CORT data lie beside the checkout, as in CI).
     assert!(
         t.contains("TG-119, 7 coplanar 6 MV beams") && t.contains("beamlet influence matrix"),

@@ -10,6 +10,7 @@ use ferrodose_gpu::{
 use ferrodose_grid::{BeamGeometry, Grid, IndexRay, Vector3, Volume};
 use ferrodose_physics::scattering::{highland_log_factor, WATER_RADIATION_LENGTH_G_CM2};
 use rayon::prelude::*;
+use std::collections::HashMap;
 
 /// One spot: energy, position in the beam's-eye view at the isocentre plane, weight.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -217,7 +218,8 @@ impl<'a> PencilBeamEngine<'a> {
     /// The kernel's input for `beams` on `dose_grid`. Each spot's central ray
     /// runs from the beam's virtual source (or parallel to its axis) through
     /// the spot's position in the isocentre plane; its WED profile through
-    /// the RSP volume is ray-cast on `backend` (`wed_profile` kernel), its
+    /// the RSP volume is ray-cast on `backend` (`wed_profile` kernel, once
+    /// per beam and spot position, whatever the energies there), its
     /// σ_MCS profile integrated from that on the CPU.
     pub fn kernel_input(
         &self,
@@ -234,19 +236,28 @@ impl<'a> PencilBeamEngine<'a> {
             .par_iter()
             .map(|(b, s)| self.spot_ray(&beams[*b], *b, *s))
             .collect::<Result<_, _>>()?;
-        let rays_wed = WedProfiles::new(
-            self.rsp.grid().shape(),
-            rays.iter()
-                .map(|(_, _, r)| {
-                    WedRay::new(
+        // The spots of one beam at one position share their central ray
+        // (their energies differ): its WED profile is traced once.
+        let mut first_at: HashMap<(usize, u64, u64), usize> = HashMap::new();
+        let mut traced = Vec::new();
+        let ray_of_spot: Vec<usize> = index
+            .iter()
+            .zip(&rays)
+            .map(|((b, s), (_, _, r))| {
+                let spot = &beams[*b].spots[*s];
+                let key = (*b, spot.x_mm.to_bits(), spot.y_mm.to_bits());
+                *first_at.entry(key).or_insert_with(|| {
+                    traced.push(WedRay::new(
                         r.entry_index,
                         r.index_per_mm,
                         self.profile_step_mm,
                         r.n_samples,
-                    )
+                    ));
+                    traced.len() - 1
                 })
-                .collect(),
-        );
+            })
+            .collect();
+        let rays_wed = WedProfiles::new(self.rsp.grid().shape(), traced);
         let wed = rays_wed.trace(backend, self.rsp.data())?;
         let table = self
             .base
@@ -260,8 +271,9 @@ impl<'a> PencilBeamEngine<'a> {
             .collect();
         let kept_wed: Vec<&[f32]> = rays
             .par_iter()
-            .zip(&rays_wed.rays)
-            .map(|((row, _, _), r)| {
+            .zip(&ray_of_spot)
+            .map(|((row, _, _), ray)| {
+                let r = &rays_wed.rays[*ray];
                 let all = &wed[r.offset as usize..][..r.n_samples as usize];
                 let end = all
                     .iter()
