@@ -564,7 +564,7 @@ fn liver_cases(
         args.grid_mm,
         pairs
     );
-    compare_backends(
+    let kernel = compare_backends(
         &|b: &Backend| Ok(input.dose(b)?),
         pairs,
         args.repeat,
@@ -572,7 +572,7 @@ fn liver_cases(
         want_gpu,
     )?;
     if want_cpu {
-        segment_dose(&input, &grid, pairs, args.repeat)?;
+        segment_dose(&input, &grid, &kernel, pairs, args.repeat)?;
     }
 
     // Photons: one conformal 6 MV arc (control points every 10°) on the same grid.
@@ -620,52 +620,54 @@ fn liver_cases(
 }
 
 /// Times the CPU path of `run` (`dose_by_segments`: each spot's reach only)
-/// on the ion case and prints how far it departs from the kernel's CPU twin.
+/// on the ion case and prints how far it departs from `kernel`, the dose of
+/// the kernel's CPU twin.
 fn segment_dose(
     input: &IonPbDose,
     grid: &Grid,
+    kernel: &[f32],
     pairs: f64,
     repeat: usize,
 ) -> Result<(), super::Error> {
-    let mut best = f64::MAX;
-    let mut dose = Vec::new();
-    for _ in 0..=repeat.max(1) {
-        let t = Instant::now();
-        dose = dose_by_segments(input, grid)?;
-        best = best.min(t.elapsed().as_secs_f64());
-    }
-    let kernel = input.dose(&Backend::Cpu { reason: None })?;
+    let (best, dose) = best_of(repeat, || Ok(dose_by_segments(input, grid)?))?;
     println!(
         "{:<60} {:>9.3} s {:>12.3e} pairs/s  max |Δ| vs every-pair kernel {:.2e} of max dose",
         "CPU, each spot's reach only (as `run`)",
         best,
         pairs / best,
-        largest_difference(&dose, &kernel)
+        largest_difference(&dose, kernel)
     );
     Ok(())
 }
 
+/// One untimed warm-up run of `f`, then the best time (s) of `repeat` (at
+/// least one) timed runs, with the last run's result.
+fn best_of<T>(
+    repeat: usize,
+    mut f: impl FnMut() -> Result<T, super::Error>,
+) -> Result<(f64, T), super::Error> {
+    let mut out = f()?;
+    let mut best = f64::MAX;
+    for _ in 0..repeat.max(1) {
+        let t = Instant::now();
+        out = f()?;
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    Ok((best, out))
+}
+
 /// Times `dose` on the CPU (always: it is the reference) and, when asked, on
 /// the GPU; prints pairs per second and checks the GPU against the CPU (1e-4
-/// of the maximum dose).
+/// of the maximum dose). Returns the CPU's dose.
 fn compare_backends(
     dose: &dyn Fn(&Backend) -> Result<Vec<f32>, super::Error>,
     pairs: f64,
     repeat: usize,
     want_cpu: bool,
     want_gpu: bool,
-) -> Result<(), super::Error> {
+) -> Result<Vec<f32>, super::Error> {
     let cpu = Backend::Cpu { reason: None };
-    let time = |backend: &Backend| -> Result<(f64, Vec<f32>), super::Error> {
-        let mut out = dose(backend)?;
-        let mut best = f64::MAX;
-        for _ in 0..repeat.max(1) {
-            let t = Instant::now();
-            out = dose(backend)?;
-            best = best.min(t.elapsed().as_secs_f64());
-        }
-        Ok((best, out))
-    };
+    let time = |backend: &Backend| best_of(repeat, || dose(backend));
     let (t_cpu, d_cpu) = time(&cpu)?;
     if want_cpu {
         println!(
@@ -694,5 +696,5 @@ fn compare_backends(
             .into());
         }
     }
-    Ok(())
+    Ok(d_cpu)
 }
