@@ -2,7 +2,7 @@
 //! f32 arithmetic. The specification the GPU kernel is tested against.
 
 use super::ion_pair::{pair_dose, spot_at, spot_row};
-use super::Lattice;
+use super::{Lattice, TILE};
 use crate::kernels::{IonKernelSpot, IonPbParams};
 
 /// Dose (Gy) of voxels `voxel_offset .. voxel_offset + n_voxels` into `dose`.
@@ -20,19 +20,21 @@ pub fn ion_pb_dose(
         offset: p.voxel_offset,
         count: p.n_voxels,
     };
-    lattice.fill(dose, |[i, j, k]| {
-        let total: f32 = spots[..p.n_spots as usize]
-            .iter()
-            .map(|s| {
-                pair_dose(
+    lattice.fill_tiles(dose, |ijk, out| {
+        let mut total = [0.0f32; TILE];
+        for s in &spots[..p.n_spots as usize] {
+            for (t, [i, j, k]) in total.iter_mut().zip(ijk) {
+                *t += pair_dose(
                     p,
                     s,
                     depth_table,
                     profiles,
-                    spot_at(s, &spot_row(s, j, k), i),
-                )
-            })
-            .sum();
-        total * p.gy_per_unit
+                    spot_at(s, &spot_row(s, *j, *k), *i),
+                );
+            }
+        }
+        for (o, t) in out.iter_mut().zip(total) {
+            *o = t * p.gy_per_unit;
+        }
     });
 }

@@ -43,20 +43,59 @@ pub(crate) struct Lattice {
     pub count: u32,
 }
 
+/// Voxels per tile of `Lattice::fill_tiles`: consecutive along i, so that
+/// one spot's or element's tables serve the whole tile from cache.
+pub(crate) const TILE: usize = 64;
+
 impl Lattice {
-    /// Writes `f([i, j, k])` for every voxel of the dispatch into `out`, i
-    /// fastest, in parallel.
-    pub fn fill(&self, out: &mut [f32], f: impl Fn([u32; 3]) -> f32 + Sync) {
+    /// Calls `fill(ijk, out)` for tiles of up to `TILE` consecutive voxels
+    /// of the dispatch (i fastest), in parallel: `ijk` holds the tile's
+    /// voxels' (i, j, k), `out` their places in `out`. The twins loop over
+    /// spots or elements outside the tile's voxels, so each one's data is
+    /// read once per tile, and add each voxel's terms in the shader's order.
+    pub fn fill_tiles(&self, out: &mut [f32], fill: impl Fn(&[[u32; 3]], &mut [f32]) + Sync) {
         out[..self.count as usize]
-            .par_iter_mut()
+            .par_chunks_mut(TILE)
             .enumerate()
-            .for_each(|(local, out)| {
-                let v = self.offset + local as u32;
-                *out = f([
-                    v % self.nx,
-                    (v / self.nx) % self.ny,
-                    v / (self.nx * self.ny),
-                ]);
+            .for_each(|(tile, out)| {
+                let first = self.offset + (tile * TILE) as u32;
+                let mut ijk = [[0u32; 3]; TILE];
+                for (n, c) in ijk[..out.len()].iter_mut().enumerate() {
+                    let v = first + n as u32;
+                    *c = [
+                        v % self.nx,
+                        (v / self.nx) % self.ny,
+                        v / (self.nx * self.ny),
+                    ];
+                }
+                fill(&ijk[..out.len()], out);
             });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A dispatch from voxel 7 of a 5 × 3 grid over 150 voxels (two full
+    /// tiles and a part): every voxel gets its own (i, j, k), once.
+    #[test]
+    fn tiles_cover_the_dispatch_voxel_by_voxel() {
+        let lattice = Lattice {
+            nx: 5,
+            ny: 3,
+            offset: 7,
+            count: 150,
+        };
+        let mut out = vec![-1.0f32; 160];
+        lattice.fill_tiles(&mut out, |ijk, out| {
+            for ([i, j, k], o) in ijk.iter().zip(out) {
+                *o = (i + 5 * (j + 3 * k)) as f32;
+            }
+        });
+        for (n, o) in out.iter().enumerate() {
+            let expected = if n < 150 { (7 + n) as f32 } else { -1.0 };
+            assert_eq!(*o, expected, "place {n}");
+        }
     }
 }
