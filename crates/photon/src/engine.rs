@@ -144,10 +144,28 @@ impl<'a> PhotonEngine<'a> {
         grid: &Grid,
         backend: &Backend,
     ) -> Result<PhotonPbDose, PhotonError> {
+        let merged = self.merged_elements(points, backend)?;
+        let elements = merged.groups.into_iter().flatten().flatten().collect();
+        Ok(kernel_tables(
+            self.machine,
+            grid,
+            elements,
+            merged.profiles,
+            self.profile_step_mm,
+        ))
+    }
+
+    /// The fluence elements of `points` merged per geometry and rectangle
+    /// (`MergedPoints`), with their depth profiles cast on `backend`;
+    /// refuses a control point none of whose rays crosses the CT.
+    fn merged_elements(
+        &self,
+        points: &[ControlPoint],
+        backend: &Backend,
+    ) -> Result<MergedPoints, PhotonError> {
         let m = self.machine;
         let mut groups: Vec<MergedElements> = Vec::new();
-        // Per control point: its group and the merged elements it adds to.
-        let mut members: Vec<(usize, Vec<usize>)> = Vec::with_capacity(points.len());
+        let mut members = Vec::with_capacity(points.len());
         for (index, cp) in points.iter().enumerate() {
             let err = |problem: String| PhotonError::ControlPoint { index, problem };
             cp.aperture.check(m).map_err(err)?;
@@ -173,7 +191,7 @@ impl<'a> PhotonEngine<'a> {
                     merged.len() - 1
                 });
                 merged[i].relative_fluence += cp.mu * e.relative_fluence;
-                mine.push(i);
+                mine.push((i, cp.mu * e.relative_fluence));
             }
             members.push((g, mine));
         }
@@ -183,7 +201,7 @@ impl<'a> PhotonEngine<'a> {
             .map(|(geo, merged, _)| self.kernel_elements(geo, merged, 1.0, &mut profiles, backend))
             .collect::<Result<_, _>>()?;
         for (index, (g, mine)) in members.iter().enumerate() {
-            if mine.iter().all(|i| kernel[*g][*i].is_none()) {
+            if mine.iter().all(|(i, _)| kernel[*g][*i].is_none()) {
                 let a = &points[index].aperture;
                 return Err(PhotonError::ControlPoint {
                     index,
@@ -194,14 +212,12 @@ impl<'a> PhotonEngine<'a> {
                 });
             }
         }
-        let elements = kernel.into_iter().flatten().flatten().collect();
-        Ok(kernel_tables(
-            m,
-            grid,
-            elements,
+        Ok(MergedPoints {
+            groups: kernel,
+            geometries: groups.into_iter().map(|(geo, _, _)| geo).collect(),
             profiles,
-            self.profile_step_mm,
-        ))
+            members,
+        })
     }
 
     /// Dose to water (Gy) of `points` on `grid`.
@@ -220,8 +236,11 @@ impl<'a> PhotonEngine<'a> {
     /// CPU with the kernel twin's per-pair function. Like the beamlet matrix,
     /// each fluence element reaches only the voxels whose isocentre-plane
     /// projection lies within its cut-off (`lateral_cutoff_mm` for its size
-    /// at `BEAMLET_DOSE_THRESHOLD` of its own axis dose). Rays are cast on
-    /// `backend`.
+    /// at `BEAMLET_DOSE_THRESHOLD` of its own axis dose). An element that
+    /// several control points at one geometry share (`merged_elements`: the
+    /// segments of a static beam) is evaluated once at unit fluence and
+    /// added to each of their columns with its fluence there. Rays are cast
+    /// on `backend`.
     pub fn control_point_matrix(
         &self,
         points: &[ControlPoint],
@@ -236,11 +255,14 @@ impl<'a> PhotonEngine<'a> {
                 ..cp.clone()
             })
             .collect();
-        let mut columns = Vec::with_capacity(unit.len());
-        for cp in &unit {
-            let input = self.kernel_input(std::slice::from_ref(cp), grid, backend)?;
-            columns.push(input);
-        }
+        let merged = self.merged_elements(&unit, backend)?;
+        let input = kernel_tables(
+            self.machine,
+            grid,
+            Vec::new(),
+            merged.profiles,
+            self.profile_step_mm,
+        );
         let positions: Vec<Point3<f64>> = voxels
             .iter()
             .map(|v| {
@@ -251,10 +273,7 @@ impl<'a> PhotonEngine<'a> {
         // Each element's cut-off (mm from its centre, isocentre plane) by
         // its larger half-size rounded up to 0.5 mm.
         let key = |e: &PhotonPbElement| (2.0 * e.half_u.max(e.half_v)).ceil() as u32;
-        let mut keys: Vec<u32> = columns
-            .iter()
-            .flat_map(|c| c.elements.iter().map(key))
-            .collect();
+        let mut keys: Vec<u32> = merged.groups.iter().flatten().flatten().map(key).collect();
         keys.sort_unstable();
         keys.dedup();
         let cutoffs: HashMap<u32, f64> = keys
@@ -268,31 +287,58 @@ impl<'a> PhotonEngine<'a> {
             })
             .collect();
         let cell_mm = lateral_cutoff_mm(self.machine, 2.5, BEAMLET_DOSE_THRESHOLD);
-        let dose: Vec<Vec<f32>> = columns
+        let unit_fluence = self.fluence_per_mu as f32;
+        // Per geometry: its control points' columns, in their order.
+        let per_group: Vec<Vec<(usize, Vec<f32>)>> = merged
+            .groups
             .par_iter()
-            .zip(&unit)
-            .map(|(input, cp)| {
-                let bins =
-                    ProjectionBins::new(&cp.geometry, self.machine.sad_mm, &positions, cell_mm);
-                let mut d = vec![0.0f32; positions.len()];
-                for e in &input.elements {
+            .zip(&merged.geometries)
+            .enumerate()
+            .map(|(g, (elements, geometry))| {
+                let mine: Vec<usize> = (0..unit.len())
+                    .filter(|c| merged.members[*c].0 == g)
+                    .collect();
+                // Per element: the columns it adds to, with its fluence there.
+                let mut users: Vec<Vec<(usize, f32)>> = vec![Vec::new(); elements.len()];
+                for (column, c) in mine.iter().enumerate() {
+                    for (i, w) in &merged.members[*c].1 {
+                        users[*i].push((column, *w as f32));
+                    }
+                }
+                let bins = ProjectionBins::new(geometry, self.machine.sad_mm, &positions, cell_mm);
+                let mut columns = vec![vec![0.0f32; positions.len()]; mine.len()];
+                for (e, users) in elements.iter().zip(&users) {
+                    let Some(e) = e else { continue };
+                    let e = PhotonPbElement {
+                        source: [e.source[0], e.source[1], e.source[2], unit_fluence],
+                        ..*e
+                    };
                     let (u, v) = (f64::from(e.bev_x[3]), f64::from(e.bev_y[3]));
-                    for n in bins.near(u, v, cutoffs[&key(e)]) {
+                    for n in bins.near(u, v, cutoffs[&key(&e)]) {
                         let p = positions[n].map(|x| x as f32);
-                        d[n] += photon_pair_dose(
+                        let d = photon_pair_dose(
                             &input.params,
-                            e,
+                            &e,
                             &input.idd,
                             &input.weights,
                             &input.profiles,
                             [p.x, p.y, p.z],
                         );
+                        for (column, w) in users {
+                            columns[*column][n] += w * d;
+                        }
                     }
                 }
-                d.iter_mut().for_each(|x| *x *= input.params.gy_per_unit);
-                d
+                for d in columns.iter_mut().flatten() {
+                    *d *= input.params.gy_per_unit;
+                }
+                mine.into_iter().zip(columns).collect()
             })
             .collect();
+        let mut dose = vec![Vec::new(); unit.len()];
+        for (c, column) in per_group.into_iter().flatten() {
+            dose[c] = column;
+        }
         Ok(InfluenceMatrix::from_columns(grid.len(), voxels, &dose)?)
     }
 }
@@ -398,6 +444,20 @@ impl PhotonEngine<'_> {
 /// (centre and half-widths, bit for bit): geometry, elements, index by
 /// rectangle.
 type MergedElements = (BeamGeometry, Vec<FluenceElement>, HashMap<[u64; 4], usize>);
+
+/// Control points' fluence elements merged per geometry and rectangle.
+struct MergedPoints {
+    /// Per geometry: its merged elements as the kernel's (fluence = the
+    /// control points' summed MU × relative fluence), `None` where the
+    /// element's ray misses the CT.
+    groups: Vec<Vec<Option<PhotonPbElement>>>,
+    geometries: Vec<BeamGeometry>,
+    /// Their depth profiles, in element order.
+    profiles: Vec<f32>,
+    /// Per control point: its geometry and, per element of its aperture,
+    /// the merged element and its MU × relative fluence.
+    members: Vec<(usize, Vec<(usize, f64)>)>,
+}
 
 /// Points binned on a square grid of their isocentre-plane projections.
 struct ProjectionBins {

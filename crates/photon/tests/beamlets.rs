@@ -93,6 +93,63 @@ fn control_point_column_matches_the_engine() {
     assert!(low < 0.03, "outside: {low}");
 }
 
+/// Step-and-shoot segments share fluence elements, which the control-point
+/// matrix evaluates once: three segments of one beam (the conformal
+/// aperture, and its leaves closed by 5 and 10 mm on each side) and a second
+/// beam give every control point the column the matrix of that control
+/// point alone gives (summed in another order: within 1e-5 of the largest
+/// entry).
+#[test]
+fn shared_elements_give_each_control_points_own_column() {
+    let m = PhotonMachine::generic_6mv();
+    let (grid, water, target) = water_cube();
+    let cpu = Backend::Cpu { reason: None };
+    let g = BeamGeometry::coplanar(30.0, Point3::origin(), PatientPosition::Hfs);
+    let open = conformal_control_point(&m, &g, &target, 5.0).unwrap();
+    let mut cps: Vec<ControlPoint> = [0.0, 5.0, 10.0]
+        .iter()
+        .map(|close| {
+            let mut cp = open.clone();
+            for l in cp.aperture.leaves_mm.iter_mut().filter(|l| l[1] > l[0]) {
+                *l = [l[0] + close, (l[1] - close).max(l[0] + close)];
+            }
+            cp
+        })
+        .collect();
+    let g2 = BeamGeometry::coplanar(300.0, Point3::origin(), PatientPosition::Hfs);
+    cps.push(conformal_control_point(&m, &g2, &target, 5.0).unwrap());
+    let engine = PhotonEngine::new(&m, &water);
+    let voxels: Vec<u32> = (0..grid.len() as u32).step_by(3).collect();
+    let all = engine
+        .control_point_matrix(&cps, &grid, &voxels, &cpu)
+        .unwrap();
+    let largest = all.by_column.val.iter().fold(0.0f32, |a, v| a.max(*v));
+    for (c, cp) in cps.iter().enumerate() {
+        let alone = engine
+            .control_point_matrix(std::slice::from_ref(cp), &grid, &voxels, &cpu)
+            .unwrap();
+        assert_eq!(
+            all.column(c).0,
+            alone.column(0).0,
+            "control point {c}: voxels"
+        );
+        let worst = all
+            .column(c)
+            .1
+            .iter()
+            .zip(alone.column(0).1)
+            .fold(0.0f32, |w, (a, b)| w.max((a - b).abs()));
+        eprintln!(
+            "control point {c}: {:.1e} of the largest entry",
+            worst / largest
+        );
+        assert!(
+            worst <= 1e-5 * largest,
+            "control point {c}: {worst} of {largest}"
+        );
+    }
+}
+
 /// A 40 mm cube in a water cube (4 mm voxels), gantry 30°: the sum of the
 /// beamlet columns (1 MU each) equals the engine's dose of the open field the
 /// beamlets tile (leaves and jaws at the field's edges, so transmission and
