@@ -16,8 +16,8 @@ pub struct Args {
     /// Write into a non-empty directory, replacing files of the same name.
     #[arg(long)]
     force: bool,
-    /// Dose grid spacing (mm); coarser is faster (4 mm: about 4 minutes on
-    /// 2 CPU cores; 3 mm: about 10).
+    /// Dose grid spacing (mm); coarser is faster (4 mm: about 2 minutes on
+    /// 2 CPU cores; 3 mm: longer).
     #[arg(long, default_value_t = 4.0)]
     grid_mm: f64,
     /// Optimiser iterations.
