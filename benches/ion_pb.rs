@@ -7,9 +7,12 @@
 //!
 //! `cargo bench --bench ion_pb`; results and machines in docs/performance.md.
 
+mod common;
+
+use common::calibrated;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use ferrodose_gpu::{Backend, GpuContext, PiecewiseLinear};
-use ferrodose_grid::{BeamGeometry, Grid, PatientPosition, Point3, Volume};
+use ferrodose_gpu::{Backend, GpuContext};
+use ferrodose_grid::{BeamGeometry, Grid, PatientPosition, Point3};
 use ferrodose_pencil::{
     influence_matrix, influence_matrix_coarse_tail, BeamSpots, IonBaseData, PencilBeamEngine, Spot,
     TAIL_LATTICE_MM,
@@ -20,16 +23,9 @@ fn ion_pb(c: &mut Criterion) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/tg119/dicom");
     let study = ferrodose_rtio::Study::load(&dir).expect("TG-119 beside the checkout");
     let cpu = Backend::Cpu { reason: None };
-    let knots = ferrodose_physics::calibration::knots(
-        5.0,
+    let rsp = calibrated(
+        &study.ct.hu,
         ferrodose_physics::calibration::relative_stopping_power,
-    );
-    let rsp = Volume::from_vec(
-        study.ct.hu.grid().clone(),
-        PiecewiseLinear::new(knots)
-            .unwrap()
-            .apply(&cpu, study.ct.hu.data())
-            .unwrap(),
     );
     let energies = [120.0, 130.0, 140.0];
     let base = IonBaseData::protons(&energies, |_| 0.008, 0.5).unwrap();

@@ -6,9 +6,12 @@
 //!
 //! `cargo bench --bench photon_pb`; results and machines in docs/performance.md.
 
+mod common;
+
+use common::calibrated;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use ferrodose_gpu::{Backend, GpuContext, PiecewiseLinear};
-use ferrodose_grid::{BeamGeometry, Grid, Volume};
+use ferrodose_gpu::{Backend, GpuContext};
+use ferrodose_grid::{BeamGeometry, Grid};
 use ferrodose_photon::{arc_control_points, ArcSettings, PhotonEngine, PhotonMachine};
 use std::hint::black_box;
 
@@ -19,16 +22,9 @@ fn photon_pb(c: &mut Criterion) {
         .unwrap();
     let ptv = phantom.roi("PTV").expect("the liver phantom has a PTV");
     let cpu = Backend::Cpu { reason: None };
-    let knots = ferrodose_physics::calibration::knots(
-        5.0,
+    let density = calibrated(
+        &phantom.hu,
         ferrodose_physics::calibration::relative_electron_density,
-    );
-    let density = Volume::from_vec(
-        phantom.hu.grid().clone(),
-        PiecewiseLinear::new(knots)
-            .unwrap()
-            .apply(&cpu, phantom.hu.data())
-            .unwrap(),
     );
     let ct = phantom.hu.grid();
     let shape =

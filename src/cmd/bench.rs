@@ -2,7 +2,8 @@
 //! kernels on the CPU twin and on the GPU, with a GPU-against-CPU parity check, on the built-in
 //! liver phantom (self-contained, so that it runs on any machine).
 
-use ferrodose_gpu::{Backend, CompressedRows, DevicePreference, IonPbDose, PiecewiseLinear};
+use super::calibrated;
+use ferrodose_gpu::{Backend, CompressedRows, DevicePreference, IonPbDose};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
 use ferrodose_optimise::{optimise, uniform_start, InfluenceMatrix};
 use ferrodose_pencil::{
@@ -13,6 +14,7 @@ use ferrodose_photon::{
     arc_control_points, lateral_cutoff_mm, ArcSettings, BeamletField, PhotonEngine, PhotonMachine,
     TargetPoints, BEAMLET_DOSE_THRESHOLD,
 };
+use ferrodose_physics::calibration::{relative_electron_density, relative_stopping_power};
 use ferrodose_physics::{Ion, Material, RangeTable};
 use ferrodose_plan::{IonMachine, Modality};
 use ferrodose_rtio::Study;
@@ -89,17 +91,6 @@ impl Tg119 {
         })
     }
 
-    /// The CT mapped through a Schneider calibration quantity.
-    fn calibrated(&self, quantity: fn(f64) -> f64) -> Result<Volume<f32>, super::Error> {
-        let cpu = Backend::Cpu { reason: None };
-        let hu = &self.study.ct.hu;
-        Ok(Volume::from_vec(
-            hu.grid().clone(),
-            PiecewiseLinear::new(ferrodose_physics::calibration::knots(5.0, quantity))?
-                .apply(&cpu, hu.data())?,
-        ))
-    }
-
     fn geometry(&self, gantry_deg: f64) -> BeamGeometry {
         BeamGeometry::coplanar(gantry_deg, self.iso, self.study.ct.info.patient_position)
     }
@@ -148,7 +139,8 @@ fn tg119_beamlet_matrix(
     repeat: usize,
     backends: &[Backend],
 ) -> Result<(), super::Error> {
-    let density = case.calibrated(ferrodose_physics::calibration::relative_electron_density)?;
+    let cpu = Backend::Cpu { reason: None };
+    let density = calibrated(&case.study.ct.hu, relative_electron_density, &cpu)?;
     let machine = PhotonMachine::generic_6mv();
     let points = TargetPoints::new(&case.target)?;
     let engine = PhotonEngine::new(&machine, &density);
@@ -241,7 +233,8 @@ fn tg119_proton_benchmark(
     halo_lattice_mm: f64,
     backends: &[Backend],
 ) -> Result<(), super::Error> {
-    let rsp = case.calibrated(ferrodose_physics::calibration::relative_stopping_power)?;
+    let cpu = Backend::Cpu { reason: None };
+    let rsp = calibrated(&case.study.ct.hu, relative_stopping_power, &cpu)?;
     let table = RangeTable::new(Ion::proton(), &Material::water(78.0), 250.0)?;
     let t = Instant::now();
     let settings = PlacementSettings {
@@ -519,14 +512,7 @@ fn liver_cases(
     let phantom = ferrodose_phantom::Phantom::builtin("liver")?.build()?;
     let ptv = phantom.roi("PTV").ok_or("the liver phantom has no PTV")?;
     let cpu = Backend::Cpu { reason: None };
-    let knots = ferrodose_physics::calibration::knots(
-        5.0,
-        ferrodose_physics::calibration::relative_stopping_power,
-    );
-    let rsp = Volume::from_vec(
-        phantom.hu.grid().clone(),
-        PiecewiseLinear::new(knots)?.apply(&cpu, phantom.hu.data())?,
-    );
+    let rsp = calibrated(&phantom.hu, relative_stopping_power, &cpu)?;
     let table = RangeTable::new(Ion::proton(), &Material::water(78.0), 250.0)?;
     let iso = ptv.centroid_mm().ok_or("empty PTV")?;
     let mut beams = three_proton_beams(
@@ -576,14 +562,7 @@ fn liver_cases(
     }
 
     // Photons: one conformal 6 MV arc (control points every 10°) on the same grid.
-    let density = Volume::from_vec(
-        phantom.hu.grid().clone(),
-        PiecewiseLinear::new(ferrodose_physics::calibration::knots(
-            5.0,
-            ferrodose_physics::calibration::relative_electron_density,
-        ))?
-        .apply(&cpu, phantom.hu.data())?,
-    );
+    let density = calibrated(&phantom.hu, relative_electron_density, &cpu)?;
     let machine = PhotonMachine::generic_6mv();
     let arc = ArcSettings {
         start_deg: 181.0,

@@ -18,3 +18,16 @@ pub mod run;
 
 /// Errors of the runner: any library error, shown with its message.
 pub type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// A CT (HU) mapped through a Schneider calibration `quantity` (relative
+/// electron density, relative stopping power) by the `piecewise_linear`
+/// kernel on `backend`, knots every 5 HU.
+pub fn calibrated(
+    hu: &ferrodose_grid::Volume<f32>,
+    quantity: fn(f64) -> f64,
+    backend: &ferrodose_gpu::Backend,
+) -> Result<ferrodose_grid::Volume<f32>, Error> {
+    let knots = ferrodose_physics::calibration::knots(5.0, quantity);
+    let data = ferrodose_gpu::PiecewiseLinear::new(knots)?.apply(backend, hu.data())?;
+    Ok(ferrodose_grid::Volume::from_vec(hu.grid().clone(), data))
+}

@@ -1,6 +1,7 @@
 //! `ferrodose run PLAN.toml --out DIR`: dose of every plan in a plan file,
 //! written as RT Dose files per plan (format: docs/plan-format.md).
 
+use super::calibrated;
 use super::evaluate::{compare, PlanReport, Structures, NORMAL_LIVER};
 use super::output::prepare_dir;
 use super::phantom::{phantom_ct, write_phantom};
@@ -9,7 +10,7 @@ use super::progress;
 use super::report::write_report;
 use super::rt_plan;
 use ferrodose_evaluation::Dvh;
-use ferrodose_gpu::{Backend, DevicePreference, PiecewiseLinear};
+use ferrodose_gpu::{Backend, DevicePreference};
 use ferrodose_grid::{BeamGeometry, Grid, Mask, Point3, Volume};
 use ferrodose_optimise::{objective_voxels, uniform_start, Objective};
 use ferrodose_pencil::{
@@ -17,6 +18,7 @@ use ferrodose_pencil::{
     PencilBeamEngine, PlacementSettings, Quantity, RbeModel, Spot, SAME_ENERGY_MEV_U,
 };
 use ferrodose_photon::{PhotonEngine, PhotonMachine};
+use ferrodose_physics::calibration::{relative_electron_density, relative_stopping_power};
 use ferrodose_physics::{Ion, Material, RangeTable};
 use ferrodose_plan::{
     Device, DoseSettings, IonMachine, Isocentre, Modality, ObjectiveDef, ObjectiveKind, Plan,
@@ -381,17 +383,6 @@ fn report_summary(report: &PlanReport, prescription: Option<&Prescription>, unit
     summary
 }
 
-/// Relative electron density (Schneider 2000 calibration) of a CT.
-fn electron_density(hu: &Volume<f32>, backend: &Backend) -> Result<Volume<f32>, String> {
-    let knots = ferrodose_physics::calibration::knots(
-        5.0,
-        ferrodose_physics::calibration::relative_electron_density,
-    );
-    let table = PiecewiseLinear::new(knots).map_err(|e| e.to_string())?;
-    let data = table.apply(backend, hu.data()).map_err(|e| e.to_string())?;
-    Ok(Volume::from_vec(hu.grid().clone(), data))
-}
-
 /// A grid of `spacing_mm` over the CT's extent, with the CT's orientation.
 fn dose_grid(ct: &Grid, spacing_mm: f64) -> Result<Grid, super::Error> {
     let shape = [0, 1, 2].map(|a| {
@@ -495,14 +486,7 @@ pub fn run_plan_file(
         prepare_dir(out, false)?;
     }
 
-    let knots = ferrodose_physics::calibration::knots(
-        5.0,
-        ferrodose_physics::calibration::relative_stopping_power,
-    );
-    let rsp = Volume::from_vec(
-        case.ct.hu.grid().clone(),
-        PiecewiseLinear::new(knots)?.apply(&backend, case.ct.hu.data())?,
-    );
+    let rsp = calibrated(&case.ct.hu, relative_stopping_power, &backend)?;
     let grid = dose_grid(case.ct.hu.grid(), file.dose.grid_mm)?;
     let target_on_grid = target.map(|t| t.resample_nearest(&grid));
     let water = Material::water(78.0);
@@ -510,7 +494,7 @@ pub fn run_plan_file(
     let carbon_ranges = RangeTable::new(Ion::carbon12(), &water, 450.0)?;
     let rsp_on_grid = rsp.resample(&grid, 0.0);
     // Relative electron density for photon plans, made when the first needs it.
-    let mut density: Option<Result<Volume<f32>, String>> = None;
+    let mut density: Option<Result<Volume<f32>, super::Error>> = None;
     // Organ objectives on the dose grid, the same for every plan.
     let organ = organ_objectives(&file.objectives, &structures, &grid, fractions)?;
 
@@ -537,7 +521,9 @@ pub fn run_plan_file(
         let (mut doses, delivery, rbe_note, optimised) = if let Some(RtPlanBeams::Photon(beams)) =
             rt_plan.as_ref().map(|r| &r.beams)
         {
-            let density = density.get_or_insert_with(|| electron_density(&case.ct.hu, &backend));
+            let density = density.get_or_insert_with(|| {
+                calibrated(&case.ct.hu, relative_electron_density, &backend)
+            });
             let density = density.as_ref().map_err(|e| e.to_string())?;
             let (machine, cps) = rt_plan::photon_control_points(
                 beams,
@@ -572,7 +558,9 @@ pub fn run_plan_file(
                 .as_ref()
                 .expect("a prescription target")
                 .voxel_indices();
-            let density = density.get_or_insert_with(|| electron_density(&case.ct.hu, &backend));
+            let density = density.get_or_insert_with(|| {
+                calibrated(&case.ct.hu, relative_electron_density, &backend)
+            });
             let density = density.as_ref().map_err(|e| e.to_string())?;
             let setup = PhotonSetup {
                 machine: &photon_machine(plan, base_dir)?,

@@ -288,16 +288,18 @@ impl<'a> PhotonEngine<'a> {
             .collect();
         let cell_mm = lateral_cutoff_mm(self.machine, 2.5, BEAMLET_DOSE_THRESHOLD);
         let unit_fluence = self.fluence_per_mu as f32;
-        // Per geometry: its control points' columns, in their order.
+        // Per geometry: its control points, in their order.
+        let mut points_of = vec![Vec::new(); merged.groups.len()];
+        for (c, (g, _)) in merged.members.iter().enumerate() {
+            points_of[*g].push(c);
+        }
+        // Per geometry: its control points' columns.
         let per_group: Vec<Vec<(usize, Vec<f32>)>> = merged
             .groups
             .par_iter()
             .zip(&merged.geometries)
-            .enumerate()
-            .map(|(g, (elements, geometry))| {
-                let mine: Vec<usize> = (0..unit.len())
-                    .filter(|c| merged.members[*c].0 == g)
-                    .collect();
+            .zip(points_of)
+            .map(|((elements, geometry), mine)| {
                 // Per element: the columns it adds to, with its fluence there.
                 let mut users: Vec<Vec<(usize, f32)>> = vec![Vec::new(); elements.len()];
                 for (column, c) in mine.iter().enumerate() {
@@ -309,6 +311,7 @@ impl<'a> PhotonEngine<'a> {
                 let mut columns = vec![vec![0.0f32; positions.len()]; mine.len()];
                 for (e, users) in elements.iter().zip(&users) {
                     let Some(e) = e else { continue };
+                    // At unit fluence (the merged element carries the sum).
                     let e = PhotonPbElement {
                         source: [e.source[0], e.source[1], e.source[2], unit_fluence],
                         ..*e
