@@ -83,17 +83,17 @@ pub fn photon_plan(
     if target_voxels.is_empty() {
         return Err("the target has no voxel on the dose grid".into());
     }
-    let mut rows: Vec<u32> = target_voxels
-        .iter()
-        .copied()
-        .chain(objective_voxels(&organ_objectives))
-        .collect();
-    rows.sort_unstable();
-    rows.dedup();
     let objectives: Vec<Objective> = target_objectives
         .into_iter()
         .chain(organ_objectives)
         .collect();
+    let mut rows: Vec<u32> = target_voxels
+        .iter()
+        .copied()
+        .chain(objective_voxels(&objectives))
+        .collect();
+    rows.sort_unstable();
+    rows.dedup();
     let (goal_gy, iterations) = (setup.goal_gy, setup.iterations);
     let started = std::time::Instant::now();
     let cps = match &plan.fluence {

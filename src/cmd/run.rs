@@ -92,8 +92,11 @@ fn ion_machine(file: &PlanFile, index: usize, base_dir: &Path) -> Result<IonMach
 /// What spot weights are optimised for: the target's RBE-weighted dose per
 /// fraction (Gy(RBE), with each depth's RBE) and the organs' objectives.
 struct SpotGoal<'a> {
+    /// The target on the dose grid.
     target: &'a Mask,
     goal_gy: f64,
+    /// The target's objectives ([`target_point_objectives`]).
+    target_objectives: Vec<Objective>,
     organ_objectives: Vec<Objective>,
 }
 
@@ -123,15 +126,20 @@ fn optimise_weights(
     let SpotGoal {
         target,
         goal_gy,
+        target_objectives,
         organ_objectives,
     } = goal;
+    let objectives: Vec<Objective> = target_objectives
+        .into_iter()
+        .chain(organ_objectives)
+        .collect();
     let mut input = engine.kernel_input(beams, grid, backend)?;
     input.depth_table = engine
         .base
         .kernel_table(Quantity::RbeWeightedDose, engine.lateral_cutoff_fraction);
-    // Rows for the target and for every voxel an organ objective looks at.
+    // Rows for the target and for every voxel an objective looks at.
     let mut keep = target.data().to_vec();
-    for v in objective_voxels(&organ_objectives) {
+    for v in objective_voxels(&objectives) {
         keep[v as usize] = true;
     }
     let a = progress::with_spinner(
@@ -143,10 +151,6 @@ fn optimise_weights(
         return Err("the target has no voxel on the dose grid".into());
     }
     let start = uniform_start(&a, &voxels, goal_gy);
-    let objectives: Vec<Objective> = target_objectives(voxels, goal_gy)
-        .into_iter()
-        .chain(organ_objectives)
-        .collect();
     eprintln!(
         "optimising {} spots over {} target and {} other voxels ({} influence entries, {:.0} MB), {iterations} iterations",
         a.n_columns(),
@@ -192,6 +196,33 @@ pub(super) fn target_objectives(voxels: Vec<u32>, goal_gy: f64) -> Vec<Objective
             weight: 20.0,
         },
     ]
+}
+
+/// The target's objectives ([`target_objectives`]) at the points where its
+/// evaluation reads the dose: the centres of the target's CT-grid voxels,
+/// each interpolated trilinearly from the dose `grid` (as the report and
+/// the D95 normalisation resample it). On the dose grid's own target voxels
+/// (nearest centres) the optimiser would aim at a target whose edge it
+/// samples more coarsely than the evaluation does, and the normalisation
+/// would then scale up its hot spots.
+pub(super) fn target_point_objectives(target: &Mask, grid: &Grid, goal_gy: f64) -> Vec<Objective> {
+    let ct = target.grid();
+    let (mut voxels, mut weights) = (Vec::new(), Vec::new());
+    for idx in target.voxel_indices() {
+        let [i, j, k] = ct.ijk(idx as usize);
+        if let Some(stencil) = grid.trilinear_stencil(&ct.voxel_centre(i, j, k)) {
+            for (v, w) in stencil {
+                voxels.push(v as u32);
+                weights.push(w);
+            }
+        }
+    }
+    let points = (0..(voxels.len() / 8) as u32).collect();
+    vec![Objective::OnPoints {
+        voxels,
+        weights,
+        objectives: target_objectives(points, goal_gy),
+    }]
 }
 
 /// The plan file's organ objectives on the dose grid, per fraction.
@@ -577,7 +608,7 @@ pub fn run_plan_file(
                 &setup,
                 &grid,
                 organ.clone(),
-                target_objectives(target_voxels.clone(), goal),
+                target_point_objectives(target, &grid, goal),
                 &backend,
             )
             .map_err(|e| format!("plan '{}': {e}", plan.name))?;
@@ -704,6 +735,11 @@ pub fn run_plan_file(
                     SpotGoal {
                         target: target_on_grid.as_ref().expect("a prescription target"),
                         goal_gy: goal,
+                        target_objectives: target_point_objectives(
+                            target.expect("a prescription target"),
+                            &grid,
+                            goal,
+                        ),
                         organ_objectives: organ.clone(),
                     },
                     &file.dose,

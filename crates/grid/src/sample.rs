@@ -3,15 +3,14 @@
 use crate::{Grid, Mask, Volume};
 use nalgebra::Point3;
 
-impl Volume<f32> {
-    /// Trilinear interpolation at a patient point (mm) between voxel centres.
-    ///
-    /// Inside the grid's outer half-voxel shell the nearest centre values are
-    /// extended (clamped); outside the grid's extent the result is `None`.
-    pub fn sample_trilinear(&self, p: &Point3<f64>) -> Option<f32> {
-        let g = self.grid();
-        let c = g.patient_to_continuous(p);
-        let shape = g.shape();
+impl Grid {
+    /// The eight voxels (linear indices) and trilinear weights (summing to 1)
+    /// that interpolate a value at patient point `p` (mm) between voxel
+    /// centres; `None` outside the grid's extent. Inside the grid's outer
+    /// half-voxel shell the nearest centre values are extended (clamped).
+    pub fn trilinear_stencil(&self, p: &Point3<f64>) -> Option<[(usize, f64); 8]> {
+        let c = self.patient_to_continuous(p);
+        let shape = self.shape();
         let mut lo = [0usize; 3];
         let mut frac = [0f64; 3];
         for a in 0..3 {
@@ -25,16 +24,33 @@ impl Volume<f32> {
             frac[a] = if shape[a] == 1 { 0.0 } else { x - f };
         }
         let hi = [0, 1, 2].map(|a| (lo[a] + 1).min(shape[a] - 1));
-        let v = |i: usize, j: usize, k: usize| f64::from(*self.get(i, j, k));
-        let lerp = |a: f64, b: f64, t: f64| a + (b - a) * t;
-        let [fx, fy, fz] = frac;
-        let c00 = lerp(v(lo[0], lo[1], lo[2]), v(hi[0], lo[1], lo[2]), fx);
-        let c10 = lerp(v(lo[0], hi[1], lo[2]), v(hi[0], hi[1], lo[2]), fx);
-        let c01 = lerp(v(lo[0], lo[1], hi[2]), v(hi[0], lo[1], hi[2]), fx);
-        let c11 = lerp(v(lo[0], hi[1], hi[2]), v(hi[0], hi[1], hi[2]), fx);
-        let c0 = lerp(c00, c10, fy);
-        let c1 = lerp(c01, c11, fy);
-        Some(lerp(c0, c1, fz) as f32)
+        Some(std::array::from_fn(|corner| {
+            let pick = |a: usize| corner >> a & 1 == 1;
+            let (i, j, k) = (
+                if pick(0) { hi[0] } else { lo[0] },
+                if pick(1) { hi[1] } else { lo[1] },
+                if pick(2) { hi[2] } else { lo[2] },
+            );
+            let w = (0..3)
+                .map(|a| if pick(a) { frac[a] } else { 1.0 - frac[a] })
+                .product::<f64>();
+            (self.index(i, j, k), w)
+        }))
+    }
+}
+
+impl Volume<f32> {
+    /// Trilinear interpolation at a patient point (mm) between voxel centres
+    /// ([`Grid::trilinear_stencil`]); `None` outside the grid's extent.
+    pub fn sample_trilinear(&self, p: &Point3<f64>) -> Option<f32> {
+        let stencil = self.grid().trilinear_stencil(p)?;
+        let data = self.data();
+        Some(
+            stencil
+                .iter()
+                .map(|(idx, w)| w * f64::from(data[*idx]))
+                .sum::<f64>() as f32,
+        )
     }
 
     /// This volume trilinearly resampled onto `target`; voxels of `target`
@@ -92,6 +108,9 @@ mod tests {
             let expect = 1.0 + 0.5 * p.x - 0.25 * p.y + 2.0 * p.z;
             let got = f64::from(v.sample_trilinear(&p).unwrap());
             assert!((got - expect).abs() < 1e-4, "{p:?}: {got} vs {expect}");
+            let stencil = v.grid().trilinear_stencil(&p).unwrap();
+            let total: f64 = stencil.iter().map(|(_, w)| w).sum();
+            assert!(stencil.iter().all(|(_, w)| *w >= 0.0) && (total - 1.0).abs() < 1e-12);
         }
         assert_eq!(v.sample_trilinear(&Point3::new(-5.1, 2.0, 1.0)), None);
     }
