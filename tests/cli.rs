@@ -521,11 +521,10 @@ fn demo_compares_three_modalities_on_the_liver_phantom() {
         };
         let (d95, d2) = (number_after("D95 "), number_after("D2 "));
         eprintln!("coarse liver plan {plan}: D95 {d95} %, D2 {d2} %");
-        // Coarse: the photon plan's D2 reaches 110 % at 4 mm and 300
-        // iterations, 108 % at 3 mm (docs/photon.md); 5 mm and 60 iterations
-        // leave it higher.
-        let d2_limit = if plan == "photon_imrt" { 116.0 } else { 110.0 };
-        assert!(d95 > 99.9 && d2 < d2_limit, "{line}");
+        // Issue 5's photon limit, D2 ≤ 110 %, for all three even on this
+        // coarse grid: 108.1 % (photon), 108.1 % (proton), 106.5 % (carbon)
+        // on 2026-12-07 (docs/photon.md).
+        assert!(d95 > 99.9 && d2 < 110.0, "{line}");
         let dir = out.join(plan);
         let physical = ferrodose_rtio::read_rt_dose(&dir.join("RTDOSE_physical.dcm")).unwrap();
         // No dose is reported in the air around the patient.
