@@ -205,7 +205,7 @@ pub(super) fn target_objectives(voxels: Vec<u32>, goal_gy: f64) -> Vec<Objective
 /// (nearest centres) the optimiser would aim at a target whose edge it
 /// samples more coarsely than the evaluation does, and the normalisation
 /// would then scale up its hot spots.
-pub(super) fn target_point_objectives(target: &Mask, grid: &Grid, goal_gy: f64) -> Vec<Objective> {
+fn target_point_objectives(target: &Mask, grid: &Grid, goal_gy: f64) -> Vec<Objective> {
     let ct = target.grid();
     let (mut voxels, mut weights) = (Vec::new(), Vec::new());
     for idx in target.voxel_indices() {
