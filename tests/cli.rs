@@ -704,6 +704,13 @@ fn run_plan_text(dir: &std::path::Path, plan_text: &str) -> (String, std::path::
     (t, out)
 }
 
+/// The summary line of the photon plan in `ferrodose run`'s output `t`.
+fn photon_summary(t: &str) -> &str {
+    t.lines()
+        .find(|l| l.starts_with("plan 'photon_vmat'"))
+        .unwrap_or_else(|| panic!("no summary: {t}"))
+}
+
 /// A coarse photon VMAT plan (the liver example with one arc of 10° control
 /// points on a 6 mm grid) runs end to end: MU optimised, normalised to PTV
 /// D95 = 100 %, an RT Dose of physical dose and no RBE or LET files.
@@ -713,10 +720,7 @@ fn run_photon_arc_plan_on_the_liver_phantom() {
     let text_plan = coarse_liver_photon_plan()
         + "[[plan.arc]]\nstart_deg = 181\nstop_deg = 359\nspacing_deg = 10\nisocentre = \"target\"\n";
     let (t, out) = run_plan_text(dir.path(), &text_plan);
-    let line = t
-        .lines()
-        .find(|l| l.starts_with("plan 'photon_vmat'"))
-        .unwrap_or_else(|| panic!("no summary: {t}"));
+    let line = photon_summary(&t);
     assert!(
         line.contains("18 control points") && line.contains("D95 100.0 %"),
         "{line}"
@@ -728,6 +732,36 @@ fn run_photon_arc_plan_on_the_liver_phantom() {
     assert!(max > 50.0 && max < 80.0, "max {max} Gy");
     assert!(!dose_dir.join("RTDOSE_rbe.dcm").exists());
     assert!(!dose_dir.join("LETd.mha").exists());
+}
+
+/// The same arc on the built-in 10 MV FFF machine, named in the plan
+/// (`machine = "generic_10mv_fff"`, control points every 30°): it runs and
+/// is normalised to D95 = 100 %; a machine name that is neither built in nor
+/// a file is refused, naming it.
+#[test]
+fn run_photon_arc_on_the_builtin_10mv_fff_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = coarse_liver_photon_plan();
+    let arc =
+        "[[plan.arc]]\nstart_deg = 181\nstop_deg = 359\nspacing_deg = 30\nisocentre = \"target\"\n";
+    let with_machine = |name: &str| {
+        head.replace(
+            "modality = \"photon\"\n",
+            &format!("modality = \"photon\"\nmachine = \"{name}\"\n"),
+        ) + arc
+    };
+    let (t, _) = run_plan_text(dir.path(), &with_machine("generic_10mv_fff"));
+    let line = photon_summary(&t);
+    assert!(
+        line.contains("6 control points") && line.contains("D95 100.0 %"),
+        "{line}"
+    );
+    let (o, _) = run_written_plan(dir.path(), "unknown", &with_machine("generic_6mv_fff"));
+    assert!(
+        !o.status.success() && text(&o).contains("generic_6mv_fff"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// Fluence optimisation of 5 static 6 MV beams on the liver phantom (6 mm
@@ -748,10 +782,7 @@ fn run_photon_fluence_plan_on_the_liver_phantom() {
         .lines()
         .find(|l| l.contains("segments (5 levels) in the target against the optimised fluence"))
         .unwrap_or_else(|| panic!("no sequencing report: {t}"));
-    let line = t
-        .lines()
-        .find(|l| l.starts_with("plan 'photon_vmat'"))
-        .unwrap_or_else(|| panic!("no summary: {t}"));
+    let line = photon_summary(&t);
     assert!(line.contains("D95 100.0 %"), "{line}\n{report}");
     // Segment-weight optimisation brings the segments' dose closer to the
     // optimised fluence's than the sequencing alone.

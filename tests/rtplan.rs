@@ -87,8 +87,8 @@ fn photon_plan_by_hand() -> (PhotonMachine, Vec<ControlPoint>) {
 }
 
 /// The largest |RT Dose − 2 × native dose| (Gy) inside the water box, and
-/// the RT Dose's maximum: the recalculated RT Plan in `dir` against the plan
-/// built by hand (`photon_plan_by_hand`) on `machine`, 2 fractions.
+/// the RT Dose's maximum: the recalculated RT Plan RP_photon in `dir` against
+/// the plan built by hand (`photon_plan_by_hand`) on `machine`, 2 fractions.
 fn against_native(dir: &Path, machine: &PhotonMachine) -> (f32, f32) {
     let rt = read_rt_dose(&dir.join("out/RP_photon/RTDOSE_physical.dcm")).unwrap();
     let study = Study::load(&fixtures().join("ct")).unwrap();
@@ -174,6 +174,35 @@ fn photon_rt_plan_uses_the_machine_file() {
     assert!(!o.status.success());
     assert!(
         text(&o).contains("linac.toml: beam: '10MV'"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// An RT Plan of 10 MV beams in the FFF fluence mode (Primary Fluence Mode
+/// NON_STANDARD, ID "FFF") recalculates on the built-in 10 MV FFF machine
+/// without `--machine`: the plan built by hand on that machine within 0.2 %
+/// of the maximum, and not the 6 MV machine's dose. The same plan at 6 MV FFF
+/// (no such beam) is refused naming the beam, its energy and mode.
+#[test]
+fn photon_fff_rt_plan_recalculates_on_the_10mv_fff_machine() {
+    let (dir, o) = recalc("RP_photon_10fff.dcm", &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let layout = photon_plan_by_hand().0.leaf_boundaries_mm;
+    let mut machine = PhotonMachine::generic_10mv_fff();
+    machine.leaf_boundaries_mm = layout;
+    // The fixture keeps RP_photon's label, which names the output folder.
+    let (worst, max) = against_native(dir.path(), &machine);
+    assert!(worst <= 2e-3 * max, "worst {worst} Gy of {max} Gy");
+    let (six_mv, _) = against_native(dir.path(), &photon_plan_by_hand().0);
+    assert!(
+        six_mv > 1e-2 * max,
+        "the 6 MV machine's dose: {six_mv} of {max} Gy"
+    );
+    let (_, o) = recalc("RP_photon_6fff.dcm", &[]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("beam 1 ('AP 10x10'): 6 MV FFF; the machine 'generic 6 MV' is 6 MV"),
         "{}",
         text(&o)
     );

@@ -36,9 +36,12 @@ enum What {
         #[arg(long, value_delimiter = ',', required = true)]
         energies: Vec<f64>,
     },
-    /// Generates the 6 MV photon pencil kernel in water by Monte Carlo and
+    /// Generates a beam's photon pencil kernel in water by Monte Carlo and
     /// writes it as text (the format of crates/physics/data/photon_kernel_6mv.txt).
     PhotonKernel {
+        /// Beam quality: 6MV or 10MV-FFF.
+        #[arg(long, default_value = "6MV")]
+        beam: String,
         /// Incident photons.
         #[arg(long, default_value_t = 10_000_000)]
         photons: u64,
@@ -85,14 +88,27 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             println!("{}", rows.join("\n"));
             Ok(())
         }
-        What::PhotonKernel { photons, seed, out } => {
+        What::PhotonKernel {
+            beam,
+            photons,
+            seed,
+            out,
+        } => {
             use ferrodose_physics::photon_kernel::{KernelSettings, PhotonKernel};
+            use ferrodose_physics::photon_spectrum::PhotonBeam;
+            let beam = PhotonBeam::parse(&beam).ok_or_else(|| {
+                let known: Vec<&str> = PhotonBeam::ALL.iter().map(|b| b.name()).collect();
+                format!(
+                    "--beam {beam}: ferrodose has spectra for {}",
+                    known.join(", ")
+                )
+            })?;
             let settings = KernelSettings {
                 photons,
                 seed,
                 ..KernelSettings::default()
             };
-            let spectrum = ferrodose_physics::photon_spectrum::Spectrum::mohan_6mv();
+            let spectrum = beam.spectrum();
             let kernel = PhotonKernel::generate(&spectrum, &settings);
             super::output::write_atomic(&out, kernel.to_text(&settings).as_bytes())?;
             eprintln!(

@@ -31,7 +31,8 @@ pub struct Args {
     particles_per_mu: Option<f64>,
     /// The machine file: an ion nozzle (energy range, spot size, energy
     /// spread, virtual source) or a photon linac (`docs/plan-format.md`);
-    /// without it the generic machine of the plan's modality.
+    /// without it the generic machine of the plan's modality (for photons,
+    /// of its beam quality: 6 MV or 10 MV FFF).
     #[arg(long)]
     machine: Option<PathBuf>,
 }

@@ -116,6 +116,23 @@ fn mid_angle(a: f64, b: f64, direction: &str) -> f64 {
     (a + 0.5 * delta).rem_euclid(360.0)
 }
 
+/// The built-in machine whose beam quality (nominal energy, FFF or not) is the
+/// first beam's, else the generic 6 MV machine (whose check in
+/// [`photon_control_points`] then names the mismatch).
+pub fn builtin_machine_for(beams: &[PhotonBeam]) -> PhotonMachine {
+    PhotonMachine::BUILTIN
+        .iter()
+        .filter_map(|name| PhotonMachine::builtin(name))
+        .find(|m| {
+            beams.first().is_some_and(|b| {
+                (b.energy_mv - m.beam.nominal_mv()).abs() < 1e-6
+                    && (b.fluence_mode_id.as_deref() == Some("FFF"))
+                        == m.beam.flattening_filter_free()
+            })
+        })
+        .unwrap_or_else(PhotonMachine::generic_6mv)
+}
+
 /// `machine` with the plan's MLC layout, and one control point per segment
 /// with a non-zero meterset (MU per fraction).
 pub fn photon_control_points(
@@ -126,10 +143,22 @@ pub fn photon_control_points(
     let mut layout: Option<&Vec<f64>> = None;
     for b in beams {
         let label = format!("beam {} ('{}')", b.number, b.name);
-        if (b.energy_mv - 6.0).abs() > 1e-6 {
+        if let Some(id) = b.fluence_mode_id.as_deref().filter(|id| *id != "FFF") {
             return Err(format!(
-                "{label}: {} MV; the machine '{}' is 6 MV",
-                b.energy_mv, machine.name
+                "{label}: fluence mode {id}; ferrodose models flattened and FFF beams only"
+            ));
+        }
+        let fff = b.fluence_mode_id.is_some();
+        if (b.energy_mv - machine.beam.nominal_mv()).abs() > 1e-6
+            || fff != machine.beam.flattening_filter_free()
+        {
+            return Err(format!(
+                "{label}: {} MV{}; the machine '{}' is {} MV{} (ferrodose has 6 MV and 10 MV FFF beams)",
+                b.energy_mv,
+                if fff { " FFF" } else { "" },
+                machine.name,
+                machine.beam.nominal_mv(),
+                if machine.beam.flattening_filter_free() { " FFF" } else { "" },
             ));
         }
         if (b.sad_mm - machine.sad_mm).abs() > 0.5 {

@@ -100,11 +100,15 @@ struct SpotGoal<'a> {
     organ_objectives: Vec<Objective>,
 }
 
-/// The machine of photon plan `plan`: its machine file (relative to
-/// `base_dir`) or the generic 6 MV linac.
+/// The machine of photon plan `plan`: a built-in machine by name
+/// (`generic_6mv`, `generic_10mv_fff`), its machine file (relative to
+/// `base_dir`) or, when it names none, the generic 6 MV linac.
 fn photon_machine(plan: &Plan, base_dir: &Path) -> Result<PhotonMachine, super::Error> {
     Ok(match &plan.machine {
-        Some(path) => PhotonMachine::load(&base_dir.join(path))?,
+        Some(name) => match name.to_str().and_then(PhotonMachine::builtin) {
+            Some(machine) => machine,
+            None => PhotonMachine::load(&base_dir.join(name))?,
+        },
         None => PhotonMachine::generic_6mv(),
     })
 }
@@ -556,12 +560,13 @@ pub fn run_plan_file(
                 calibrated(&case.ct.hu, relative_electron_density, &backend)
             });
             let density = density.as_ref().map_err(|e| e.to_string())?;
-            let (machine, cps) = rt_plan::photon_control_points(
-                beams,
-                photon_machine(plan, base_dir)?,
-                case.ct.info.patient_position,
-            )
-            .map_err(|e| format!("plan '{}': {e}", plan.name))?;
+            let machine = match plan.machine {
+                Some(_) => photon_machine(plan, base_dir)?,
+                None => rt_plan::builtin_machine_for(beams),
+            };
+            let (machine, cps) =
+                rt_plan::photon_control_points(beams, machine, case.ct.info.patient_position)
+                    .map_err(|e| format!("plan '{}': {e}", plan.name))?;
             let dose = PhotonEngine::new(&machine, density)
                 .dose(&cps, &grid, &backend)
                 .map_err(|e| format!("plan '{}': {e}", plan.name))?;

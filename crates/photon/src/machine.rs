@@ -1,9 +1,10 @@
 //! The photon machine and its file (TOML): beam quality, source-to-axis
 //! distance, source size, MLC layout, leaf transmission and leaf-end offset,
-//! jaws and off-axis fluence. The built-in generic 6 MV linac with a 60-pair
-//! MLC is such a file (`machines/generic_6mv.toml`).
+//! jaws and off-axis fluence. The built-in generic linacs with a 60-pair MLC
+//! are such files (`machines/generic_6mv.toml`, `machines/generic_10mv_fff.toml`).
 
 use ferrodose_physics::photon_kernel::PhotonKernel;
+use ferrodose_physics::photon_spectrum::PhotonBeam;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -12,7 +13,7 @@ use std::path::Path;
 #[serde(deny_unknown_fields)]
 struct MachineFile {
     name: String,
-    /// Beam quality, which selects the spectrum and kernel: "6MV".
+    /// Beam quality, which selects the spectrum and kernel: "6MV" or "10MV-FFF".
     beam: String,
     sad_mm: f64,
     source_sigma_mm: f64,
@@ -39,6 +40,8 @@ pub struct MachineError {
 #[derive(Debug, Clone)]
 pub struct PhotonMachine {
     pub name: String,
+    /// Beam quality (spectrum and kernel).
+    pub beam: PhotonBeam,
     /// Source-to-axis distance (mm).
     pub sad_mm: f64,
     /// Gaussian σ of the source projected to the isocentre plane (mm): the
@@ -55,7 +58,8 @@ pub struct PhotonMachine {
     /// Largest jaw position from the axis (mm): fields up to 2× this.
     pub max_jaw_mm: f64,
     /// Relative primary fluence in air versus radius in the isocentre plane
-    /// (mm, factor), linearly interpolated: the flattened beam's horns.
+    /// (mm, factor), linearly interpolated: a flattened beam's horns or an
+    /// unflattened beam's cone.
     pub off_axis: Vec<[f64; 2]>,
     /// Largest fluence element along a leaf (mm); an open leaf pair is split
     /// into elements no longer than this.
@@ -79,6 +83,30 @@ impl PhotonMachine {
         .expect("the built-in machine file is valid")
     }
 
+    /// The generic 10 MV flattening-filter-free beam
+    /// (`machines/generic_10mv_fff.toml`): the 6 MV machine's head with the
+    /// Faddegon et al. 10 MeV spectrum's kernel and an unflattened beam's
+    /// cone fitted to measured off-axis ratios (`docs/photon.md`).
+    pub fn generic_10mv_fff() -> Self {
+        Self::parse(
+            include_str!("../machines/generic_10mv_fff.toml"),
+            "generic_10mv_fff.toml",
+        )
+        .expect("the built-in machine file is valid")
+    }
+
+    /// Names of the built-in machines, for [`Self::builtin`].
+    pub const BUILTIN: [&'static str; 2] = ["generic_6mv", "generic_10mv_fff"];
+
+    /// The built-in machine called `name` (one of [`Self::BUILTIN`]).
+    pub fn builtin(name: &str) -> Option<Self> {
+        match name {
+            "generic_6mv" => Some(Self::generic_6mv()),
+            "generic_10mv_fff" => Some(Self::generic_10mv_fff()),
+            _ => None,
+        }
+    }
+
     /// Reads a machine file (TOML, format in `docs/plan-format.md`).
     pub fn load(path: &Path) -> Result<Self, MachineError> {
         let name = path.display().to_string();
@@ -98,15 +126,20 @@ impl PhotonMachine {
             problem,
         };
         let f: MachineFile = toml::from_str(text).map_err(|e| bad("toml", e.message().into()))?;
-        let kernel = match f.beam.as_str() {
-            "6MV" => PhotonKernel::builtin_6mv(),
-            other => {
-                return Err(bad(
-                    "beam",
-                    format!("'{other}': ferrodose has a spectrum and kernel for \"6MV\" only (no flattening-filter-free or 10 MV beam yet)"),
-                ))
-            }
-        };
+        let beam = PhotonBeam::parse(&f.beam).ok_or_else(|| {
+            let known: Vec<String> = PhotonBeam::ALL
+                .iter()
+                .map(|b| format!("\"{}\"", b.name()))
+                .collect();
+            bad(
+                "beam",
+                format!(
+                    "'{}': ferrodose has a spectrum and kernel for {} only (no 6 MV flattening-filter-free beam yet)",
+                    f.beam,
+                    known.join(" and ")
+                ),
+            )
+        })?;
         let positive = |key: &str, v: f64| {
             if v > 0.0 && v.is_finite() {
                 Ok(v)
@@ -161,6 +194,7 @@ impl PhotonMachine {
         }
         Ok(Self {
             name: f.name,
+            beam,
             sad_mm: positive("sad_mm", f.sad_mm)?,
             source_sigma_mm: non_negative("source_sigma_mm", f.source_sigma_mm)?,
             leaf_boundaries_mm,
@@ -169,7 +203,7 @@ impl PhotonMachine {
             max_jaw_mm: positive("max_jaw_mm", f.max_jaw_mm)?,
             off_axis,
             max_element_mm: positive("max_element_mm", f.max_element_mm)?,
-            kernel,
+            kernel: PhotonKernel::builtin(beam),
         })
     }
 
@@ -207,6 +241,22 @@ mod tests {
         assert!((m.off_axis_factor(125.0) - 1.0375).abs() < 1e-12);
         assert!((m.leaf_transmission - 0.015).abs() < 1e-15);
         assert_eq!(m.sad_mm, 1000.0);
+    }
+
+    /// The built-in machines by name: the 10 MV FFF machine has its beam's
+    /// kernel and a cone falling to 0.43 at 160 mm; unknown names are none.
+    #[test]
+    fn builtin_machines_by_name() {
+        for name in PhotonMachine::BUILTIN {
+            assert!(PhotonMachine::builtin(name).is_some(), "{name}");
+        }
+        let m = PhotonMachine::builtin("generic_10mv_fff").unwrap();
+        assert_eq!(m.beam, PhotonBeam::TenMvFff);
+        assert_eq!(m.kernel.spectrum, "10 MV FFF");
+        assert!((m.off_axis_factor(160.0) - 0.4306).abs() < 1e-12);
+        assert!(m.off_axis_factor(50.0) < m.off_axis_factor(20.0));
+        assert_eq!(PhotonMachine::generic_6mv().beam, PhotonBeam::SixMv);
+        assert!(PhotonMachine::builtin("generic_6mv_fff").is_none());
     }
 
     /// Bad files are refused naming the key.

@@ -52,6 +52,9 @@ pub struct PhotonBeam {
     pub energy_mv: f64,
     /// Source-axis distance (mm).
     pub sad_mm: f64,
+    /// Fluence Mode ID of a NON_STANDARD primary fluence mode ("FFF", "SRS");
+    /// `None` for a standard (flattened) beam.
+    pub fluence_mode_id: Option<String>,
     /// MLC leaf-pair boundaries (mm, isocentre plane) when the beam has an MLCX.
     pub leaf_boundaries_mm: Option<Vec<f64>>,
     pub control_points: Vec<PhotonControlPoint>,
@@ -348,12 +351,15 @@ fn photon_beam(
     berr: &dyn Fn(String) -> RtioError,
 ) -> Result<PhotonBeam> {
     let sad_mm = b.float(tags::SOURCE_AXIS_DISTANCE, "SourceAxisDistance")?;
+    let mut fluence_mode_id = None;
     for mode in b.items(tags::PRIMARY_FLUENCE_MODE_SEQUENCE) {
         if mode.opt_str(tags::FLUENCE_MODE).as_deref() == Some("NON_STANDARD") {
             let id = mode.opt_str(tags::FLUENCE_MODE_ID).unwrap_or_default();
-            return Err(berr(format!(
-                "fluence mode NON_STANDARD ({id}): ferrodose's photon machine is a flattened 6 MV beam"
-            )));
+            fluence_mode_id = Some(if id.is_empty() {
+                "NON_STANDARD".into()
+            } else {
+                id
+            });
         }
     }
     let mut leaf_boundaries_mm = None;
@@ -486,6 +492,7 @@ fn photon_beam(
         name,
         energy_mv: energy_mv.ok_or_else(|| berr("no NominalBeamEnergy".into()))?,
         sad_mm,
+        fluence_mode_id,
         leaf_boundaries_mm,
         control_points: cps,
     })
