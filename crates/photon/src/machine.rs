@@ -84,9 +84,10 @@ impl PhotonMachine {
     }
 
     /// The generic 10 MV flattening-filter-free beam
-    /// (`machines/generic_10mv_fff.toml`): the 6 MV machine's head with the
-    /// Faddegon et al. 10 MeV spectrum's kernel and an unflattened beam's
-    /// cone fitted to measured off-axis ratios (`docs/photon.md`).
+    /// (`machines/generic_10mv_fff.toml`): the 6 MV machine's MLC and jaws
+    /// with the Faddegon et al. 10 MeV spectrum's kernel, a 0.6 mm source σ
+    /// and an unflattened beam's cone fitted to measured off-axis ratios
+    /// (`docs/photon.md`).
     pub fn generic_10mv_fff() -> Self {
         Self::parse(
             include_str!("../machines/generic_10mv_fff.toml"),
@@ -244,7 +245,7 @@ mod tests {
     }
 
     /// The built-in machines by name: the 10 MV FFF machine has its beam's
-    /// kernel and a cone falling to 0.43 at 160 mm; unknown names are none.
+    /// kernel and a cone falling to 0.44 at 160 mm; unknown names are none.
     #[test]
     fn builtin_machines_by_name() {
         for name in PhotonMachine::BUILTIN {
@@ -253,7 +254,7 @@ mod tests {
         let m = PhotonMachine::builtin("generic_10mv_fff").unwrap();
         assert_eq!(m.beam, PhotonBeam::TenMvFff);
         assert_eq!(m.kernel.spectrum, "10 MV FFF");
-        assert!((m.off_axis_factor(160.0) - 0.4306).abs() < 1e-12);
+        assert!((m.off_axis_factor(160.0) - 0.4442).abs() < 1e-12);
         assert!(m.off_axis_factor(50.0) < m.off_axis_factor(20.0));
         assert_eq!(PhotonMachine::generic_6mv().beam, PhotonBeam::SixMv);
         assert!(PhotonMachine::builtin("generic_6mv_fff").is_none());

@@ -61,11 +61,12 @@ fn oar(m: &PhotonMachine, engine: &PhotonEngine, side_cm: f64, depth_mm: f64) ->
     f64::from(d.data()[1]) / f64::from(d.data()[0])
 }
 
-/// Fields of 10 × 10 to 40 × 40 cm²: at d_max, where the cone was fitted,
+/// Fields of 4 × 4 to 40 × 40 cm²: at d_max, where the cone was fitted,
 /// within 0.005; at 5, 10 and 20 cm, which the fit did not see, within 0.03
 /// (the model has one spectrum everywhere, while the measured ratios fall
-/// with depth as the beam softens off axis). The 2 × 2 and 4 × 4 cm² ratios
-/// lie in the penumbra and are printed only (small fields: docs/photon.md).
+/// with depth as the beam softens off axis). The 2 × 2 cm² field, not
+/// fitted, whose point lies 1.8 mm inside the field edge: within 0.035 at
+/// every depth (the model's small-field penumbra is wider: docs/photon.md).
 #[test]
 fn off_axis_ratios_match_measurement() {
     let m = PhotonMachine::generic_10mv_fff();
@@ -74,11 +75,12 @@ fn off_axis_ratios_match_measurement() {
     for (side, measured) in MEASURED_OAR {
         let model = DEPTHS_MM.map(|d| oar(&m, &engine, side, d));
         eprintln!("{side} cm: model {model:.3?}, measured {measured:.3?}");
-        if side < 10.0 {
-            continue;
-        }
         for (k, (a, b)) in model.iter().zip(measured).enumerate() {
-            let tolerance = if k == 0 { 0.005 } else { 0.03 };
+            let tolerance = match (side < 3.0, k) {
+                (true, _) => 0.035,
+                (false, 0) => 0.005,
+                (false, _) => 0.03,
+            };
             assert!(
                 (a - b).abs() <= tolerance,
                 "{side} cm at {} mm: {a:.3} vs {b:.3}",
