@@ -735,9 +735,10 @@ fn run_photon_arc_plan_on_the_liver_phantom() {
 }
 
 /// The same arc on the built-in 10 MV FFF machine, named in the plan
-/// (`machine = "generic_10mv_fff"`, control points every 30°): it runs and
-/// is normalised to D95 = 100 %; a machine name that is neither built in nor
-/// a file is refused, naming it.
+/// (`machine = "generic_10mv_fff"`, control points every 30°): it runs, is
+/// normalised to D95 = 100 % and names its machine in the summary and in
+/// metrics.json; a machine name that is neither built in nor a file is
+/// refused, naming it.
 #[test]
 fn run_photon_arc_on_the_builtin_10mv_fff_machine() {
     let dir = tempfile::tempdir().unwrap();
@@ -750,11 +751,16 @@ fn run_photon_arc_on_the_builtin_10mv_fff_machine() {
             &format!("modality = \"photon\"\nmachine = \"{name}\"\n"),
         ) + arc
     };
-    let (t, _) = run_plan_text(dir.path(), &with_machine("generic_10mv_fff"));
+    let (t, out) = run_plan_text(dir.path(), &with_machine("generic_10mv_fff"));
     let line = photon_summary(&t);
     assert!(
-        line.contains("6 control points") && line.contains("D95 100.0 %"),
+        line.contains("(generic 10 MV FFF), 6 control points") && line.contains("D95 100.0 %"),
         "{line}"
+    );
+    let metrics = std::fs::read_to_string(out.join("photon_vmat/metrics.json")).unwrap();
+    assert!(
+        metrics.contains("\"machine\": \"generic 10 MV FFF\""),
+        "{metrics}"
     );
     let (o, _) = run_written_plan(dir.path(), "unknown", &with_machine("generic_6mv_fff"));
     assert!(

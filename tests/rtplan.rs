@@ -188,6 +188,11 @@ fn photon_rt_plan_uses_the_machine_file() {
 fn photon_fff_rt_plan_recalculates_on_the_10mv_fff_machine() {
     let (dir, o) = recalc("RP_photon_10fff.dcm", &[]);
     assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("2 beams (generic 10 MV FFF)"),
+        "{}",
+        text(&o)
+    );
     let layout = photon_plan_by_hand().0.leaf_boundaries_mm;
     let mut machine = PhotonMachine::generic_10mv_fff();
     machine.leaf_boundaries_mm = layout;

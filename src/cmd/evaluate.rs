@@ -88,6 +88,10 @@ pub struct PlanReport {
     /// Unit of every dose in the report: "Gy(RBE)" for ions.
     pub dose_unit: String,
     pub fractions: u32,
+    /// The treatment machine's name (ion nozzle or linac, with its beam
+    /// quality), where the dose was computed by ferrodose.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub machine: Option<String>,
     pub device: String,
     pub seconds: f64,
     pub structures: Vec<StructureMetrics>,
@@ -147,6 +151,7 @@ impl PlanReport {
             modality: modality.to_owned(),
             dose_unit: dose_unit.to_owned(),
             fractions,
+            machine: None,
             device: device.to_owned(),
             seconds,
             structures: metrics,
@@ -157,6 +162,12 @@ impl PlanReport {
             dvhs,
             dose_on_ct: on_ct,
         }
+    }
+
+    /// The report with the machine's name set.
+    pub fn with_machine(mut self, name: &str) -> Self {
+        self.machine = Some(name.to_owned());
+        self
     }
 
     /// Cumulative DVHs as CSV: structure, dose (Gy or Gy(RBE)), % and cc

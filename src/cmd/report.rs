@@ -281,6 +281,14 @@ fn dvh_svg(reports: &[PlanReport], names: &[(&str, &str)]) -> String {
 
 /// Writes `report.html` into `dir`: `ct` (HU on the CT grid), the evaluated
 /// plans, `rx_gy` the prescription (or the largest plan maximum without one).
+/// "modality" or "modality, machine" for a plan's headings.
+fn plan_kind(r: &PlanReport) -> String {
+    match &r.machine {
+        Some(m) => format!("{}, {m}", r.modality),
+        None => r.modality.clone(),
+    }
+}
+
 pub fn write_report(
     dir: &Path,
     title: &str,
@@ -324,7 +332,7 @@ pub fn write_report(
     // Metrics side by side, constraints coloured.
     html.push_str("<h2>Metrics</h2><table><tr><th></th>");
     for r in reports {
-        let _ = write!(html, "<th>{} ({})</th>", r.plan, r.modality);
+        let _ = write!(html, "<th>{} ({})</th>", r.plan, plan_kind(r));
     }
     html.push_str("</tr>");
     for (label, cells) in comparison_rows(reports) {
@@ -409,7 +417,9 @@ pub fn write_report(
         let _ = write!(
             html,
             "<h3>{} ({}, {})</h3><div class=\"panels\">",
-            r.plan, r.modality, r.dose_unit
+            r.plan,
+            plan_kind(r),
+            r.dose_unit
         );
         for plane in [Plane::Axial, Plane::Coronal, Plane::Sagittal] {
             html.push_str(&panel(ct, &r.dose_on_ct, structures, plane, centre, rx));

@@ -553,7 +553,9 @@ pub fn run_plan_file(
             .map_err(|e| format!("plan '{}': {e}", plan.name))?;
         // An RT Plan's own fraction count (checked against the prescription's).
         let fractions = rt_plan.as_ref().map_or(fractions, |r| r.fractions);
-        let (mut doses, delivery, rbe_note, optimised) = if let Some(RtPlanBeams::Photon(beams)) =
+        let (mut doses, delivery, rbe_note, optimised, machine_name) = if let Some(
+            RtPlanBeams::Photon(beams),
+        ) =
             rt_plan.as_ref().map(|r| &r.beams)
         {
             let density = density.get_or_insert_with(|| {
@@ -572,9 +574,10 @@ pub fn run_plan_file(
                 .map_err(|e| format!("plan '{}': {e}", plan.name))?;
             let mu: f64 = cps.iter().map(|c| c.mu).sum();
             let delivery = format!(
-                "RT Plan '{}': {} beams, {} segments, {mu:.1} MU per fraction",
+                "RT Plan '{}': {} beams ({}), {} segments, {mu:.1} MU per fraction",
                 rt_plan.as_ref().map_or("", |r| r.label.as_str()),
                 beams.len(),
+                machine.name,
                 cps.len()
             );
             (
@@ -582,6 +585,7 @@ pub fn run_plan_file(
                 delivery,
                 "photons: RBE 1".to_owned(),
                 false,
+                machine.name,
             )
         } else if plan.modality == Modality::Photon {
             let p = file
@@ -598,8 +602,9 @@ pub fn run_plan_file(
                 calibrated(&case.ct.hu, relative_electron_density, &backend)
             });
             let density = density.as_ref().map_err(|e| e.to_string())?;
+            let machine = photon_machine(plan, base_dir)?;
             let setup = PhotonSetup {
-                machine: &photon_machine(plan, base_dir)?,
+                machine: &machine,
                 target,
                 target_voxels: &target_voxels,
                 target_centre: target_centre.expect("a prescription target"),
@@ -620,12 +625,19 @@ pub fn run_plan_file(
             let mu: f64 = cps.iter().map(|c| c.mu).sum();
             let doses = photon_doses(&dose, &rsp_on_grid, fractions);
             let delivery = format!(
-                "{} arcs and {} beams, {} control points, {mu:.0} MU per fraction before normalisation",
+                "{} arcs and {} beams ({}), {} control points, {mu:.0} MU per fraction before normalisation",
                 plan.arcs.len(),
                 plan.beams.len(),
+                machine.name,
                 cps.len()
             );
-            (doses, delivery, "photons: RBE 1".to_owned(), true)
+            (
+                doses,
+                delivery,
+                "photons: RBE 1".to_owned(),
+                true,
+                machine.name,
+            )
         } else {
             let range_table = match plan.modality {
                 Modality::Proton => &proton_ranges,
@@ -771,7 +783,7 @@ pub fn run_plan_file(
                     machine.name
                 ),
             };
-            (doses, delivery, rbe_note, automatic)
+            (doses, delivery, rbe_note, automatic, machine.name)
         };
         if optimised {
             // Normalise so that 95 % of the target receives the prescription
@@ -843,7 +855,8 @@ pub fn run_plan_file(
             fractions,
             &backend.describe(),
             started.elapsed().as_secs_f64(),
-        );
+        )
+        .with_machine(&machine_name);
         summary += &report_summary(&report, file.prescription.as_ref(), unit);
         results.push((
             plan.name.clone(),
