@@ -236,6 +236,45 @@ fn physics_photon_prints_coefficients_and_refuses_bad_input() {
     assert!(o.stdout.is_empty());
 }
 
+/// `physics photon-kernel --beam 10MV-FFF` writes a kernel of that spectrum
+/// that the photon machine's reader accepts (a short run); an unknown beam
+/// is refused, naming the ones there are, and writes nothing.
+#[test]
+fn physics_photon_kernel_by_beam() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("k.txt");
+    let o = ferrodose(&[
+        "physics",
+        "photon-kernel",
+        "--beam",
+        "10MV-FFF",
+        "--photons",
+        "20000",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let kernel = std::fs::read_to_string(&out).unwrap();
+    let parsed = ferrodose_physics::photon_kernel::PhotonKernel::from_text(&kernel).unwrap();
+    assert_eq!(parsed.spectrum, "10 MV FFF");
+    let bad = dir.path().join("bad.txt");
+    let o = ferrodose(&[
+        "physics",
+        "photon-kernel",
+        "--beam",
+        "6MV-FFF",
+        "--out",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(
+        !o.status.success()
+            && text(&o).contains("--beam 6MV-FFF: ferrodose has spectra for 6MV, 10MV-FFF"),
+        "{}",
+        text(&o)
+    );
+    assert!(!bad.exists());
+}
+
 fn example(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples")
