@@ -97,10 +97,9 @@ pub fn run(args: Args) -> Result<(), super::Error> {
             use ferrodose_physics::photon_kernel::{KernelSettings, PhotonKernel};
             use ferrodose_physics::photon_spectrum::PhotonBeam;
             let beam = PhotonBeam::parse(&beam).ok_or_else(|| {
-                let known: Vec<&str> = PhotonBeam::ALL.iter().map(|b| b.name()).collect();
                 format!(
                     "--beam {beam}: ferrodose has spectra for {}",
-                    known.join(", ")
+                    PhotonBeam::known_names()
                 )
             })?;
             let settings = KernelSettings {

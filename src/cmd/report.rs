@@ -279,8 +279,6 @@ fn dvh_svg(reports: &[PlanReport], names: &[(&str, &str)]) -> String {
     s + "</svg>"
 }
 
-/// Writes `report.html` into `dir`: `ct` (HU on the CT grid), the evaluated
-/// plans, `rx_gy` the prescription (or the largest plan maximum without one).
 /// "modality" or "modality, machine" for a plan's headings.
 fn plan_kind(r: &PlanReport) -> String {
     match &r.machine {
@@ -289,6 +287,8 @@ fn plan_kind(r: &PlanReport) -> String {
     }
 }
 
+/// Writes `report.html` into `dir`: `ct` (HU on the CT grid), the evaluated
+/// plans, `rx_gy` the prescription (or the largest plan maximum without one).
 pub fn write_report(
     dir: &Path,
     title: &str,

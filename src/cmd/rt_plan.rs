@@ -10,6 +10,7 @@
 use ferrodose_grid::{BeamGeometry, Grid, PatientPosition, Point3};
 use ferrodose_pencil::{BeamSpots, Spot};
 use ferrodose_photon::{Aperture, ControlPoint, PhotonMachine};
+use ferrodose_physics::photon_spectrum::PhotonBeam as Beam;
 use ferrodose_plan::{IonMachine, Modality};
 use ferrodose_rtio::{CtSeries, DosimeterUnit, IonBeam, PhotonBeam, RtPlan, RtPlanBeams};
 use std::path::Path;
@@ -116,21 +117,11 @@ fn mid_angle(a: f64, b: f64, direction: &str) -> f64 {
     (a + 0.5 * delta).rem_euclid(360.0)
 }
 
-/// The built-in machine whose beam quality (nominal energy, FFF or not) is the
-/// first beam's, else the generic 6 MV machine (whose check in
-/// [`photon_control_points`] then names the mismatch).
-pub fn builtin_machine_for(beams: &[PhotonBeam]) -> PhotonMachine {
-    PhotonMachine::BUILTIN
-        .iter()
-        .filter_map(|name| PhotonMachine::builtin(name))
-        .find(|m| {
-            beams.first().is_some_and(|b| {
-                (b.energy_mv - m.beam.nominal_mv()).abs() < 1e-6
-                    && (b.fluence_mode_id.as_deref() == Some("FFF"))
-                        == m.beam.flattening_filter_free()
-            })
-        })
-        .unwrap_or_else(PhotonMachine::generic_6mv)
+/// The beam quality of RT Plan beam `b`: its nominal energy, and FFF when its
+/// primary fluence mode is NON_STANDARD with ID "FFF"; `None` where ferrodose
+/// has no such beam (other modes are refused by [`photon_control_points`]).
+pub fn beam_quality(b: &PhotonBeam) -> Option<Beam> {
+    Beam::from_nominal(b.energy_mv, b.fluence_mode_id.as_deref() == Some("FFF"))
 }
 
 /// `machine` with the plan's MLC layout, and one control point per segment
@@ -148,10 +139,8 @@ pub fn photon_control_points(
                 "{label}: fluence mode {id}; ferrodose models flattened and FFF beams only"
             ));
         }
-        let fff = b.fluence_mode_id.is_some();
-        if (b.energy_mv - machine.beam.nominal_mv()).abs() > 1e-6
-            || fff != machine.beam.flattening_filter_free()
-        {
+        if beam_quality(b) != Some(machine.beam) {
+            let fff = b.fluence_mode_id.is_some();
             return Err(format!(
                 "{label}: {} MV{}; the machine '{}' is {} MV{} (ferrodose has 6 MV and 10 MV FFF beams)",
                 b.energy_mv,

@@ -19,6 +19,7 @@ use ferrodose_pencil::{
 };
 use ferrodose_photon::{PhotonEngine, PhotonMachine};
 use ferrodose_physics::calibration::{relative_electron_density, relative_stopping_power};
+use ferrodose_physics::photon_spectrum::PhotonBeam;
 use ferrodose_physics::{Ion, Material, RangeTable};
 use ferrodose_plan::{
     Device, DoseSettings, IonMachine, Isocentre, Modality, ObjectiveDef, ObjectiveKind, Plan,
@@ -102,14 +103,18 @@ struct SpotGoal<'a> {
 
 /// The machine of photon plan `plan`: a built-in machine by name
 /// (`generic_6mv`, `generic_10mv_fff`), its machine file (relative to
-/// `base_dir`) or, when it names none, the generic 6 MV linac.
-fn photon_machine(plan: &Plan, base_dir: &Path) -> Result<PhotonMachine, super::Error> {
+/// `base_dir`) or, when it names none, the generic machine of `beam`.
+fn photon_machine(
+    plan: &Plan,
+    base_dir: &Path,
+    beam: PhotonBeam,
+) -> Result<PhotonMachine, super::Error> {
     Ok(match &plan.machine {
         Some(name) => match name.to_str().and_then(PhotonMachine::builtin) {
             Some(machine) => machine,
             None => PhotonMachine::load(&base_dir.join(name))?,
         },
-        None => PhotonMachine::generic_6mv(),
+        None => PhotonMachine::generic(beam),
     })
 }
 
@@ -562,10 +567,9 @@ pub fn run_plan_file(
                 calibrated(&case.ct.hu, relative_electron_density, &backend)
             });
             let density = density.as_ref().map_err(|e| e.to_string())?;
-            let machine = match plan.machine {
-                Some(_) => photon_machine(plan, base_dir)?,
-                None => rt_plan::builtin_machine_for(beams),
-            };
+            // Without a machine, the generic one of the first beam's quality.
+            let quality = beams.first().and_then(rt_plan::beam_quality);
+            let machine = photon_machine(plan, base_dir, quality.unwrap_or(PhotonBeam::SixMv))?;
             let (machine, cps) =
                 rt_plan::photon_control_points(beams, machine, case.ct.info.patient_position)
                     .map_err(|e| format!("plan '{}': {e}", plan.name))?;
@@ -602,7 +606,7 @@ pub fn run_plan_file(
                 calibrated(&case.ct.hu, relative_electron_density, &backend)
             });
             let density = density.as_ref().map_err(|e| e.to_string())?;
-            let machine = photon_machine(plan, base_dir)?;
+            let machine = photon_machine(plan, base_dir, PhotonBeam::SixMv)?;
             let setup = PhotonSetup {
                 machine: &machine,
                 target,

@@ -69,43 +69,54 @@ pub struct PhotonMachine {
 }
 
 impl PhotonMachine {
-    /// The generic 6 MV flattened beam (`machines/generic_6mv.toml`): SAD
-    /// 1000 mm; Mohan 6 MV spectrum kernel; effective source σ 1.5 mm;
-    /// 60 leaf pairs, 40 central of 5 mm and 10 outer of 10 mm on each side;
-    /// leaf transmission 1.5 %; rounded-leaf-end offset 0.5 mm; horns rising
-    /// to +5 % at 200 mm off axis. Typical and illustrative values, not a
-    /// measured machine.
+    /// The built-in machines: the name a plan gives (`machine = "…"`) and
+    /// the beam quality whose generic machine it is ([`Self::generic`]).
+    pub const BUILTIN: [(&'static str, PhotonBeam); 2] = [
+        ("generic_6mv", PhotonBeam::SixMv),
+        ("generic_10mv_fff", PhotonBeam::TenMvFff),
+    ];
+
+    /// The built-in machine of `beam`, a file in `machines/`:
+    /// - 6 MV flattened (`generic_6mv.toml`): SAD 1000 mm; Mohan 6 MV
+    ///   spectrum kernel; effective source σ 1.5 mm; 60 leaf pairs, 40 central
+    ///   of 5 mm and 10 outer of 10 mm on each side; leaf transmission 1.5 %;
+    ///   rounded-leaf-end offset 0.5 mm; horns rising to +5 % at 200 mm off
+    ///   axis. Typical and illustrative values, not a measured machine.
+    /// - 10 MV flattening-filter free (`generic_10mv_fff.toml`): the same MLC
+    ///   and jaws with the Faddegon et al. 10 MeV spectrum's kernel, a 0.6 mm
+    ///   source σ and an unflattened beam's cone fitted to measured off-axis
+    ///   ratios (`docs/photon.md`).
+    pub fn generic(beam: PhotonBeam) -> Self {
+        let (text, file) = match beam {
+            PhotonBeam::SixMv => (
+                include_str!("../machines/generic_6mv.toml"),
+                "generic_6mv.toml",
+            ),
+            PhotonBeam::TenMvFff => (
+                include_str!("../machines/generic_10mv_fff.toml"),
+                "generic_10mv_fff.toml",
+            ),
+        };
+        Self::parse(text, file).expect("the built-in machine file is valid")
+    }
+
+    /// The generic 6 MV machine ([`Self::generic`]), used where a photon
+    /// plan names none.
     pub fn generic_6mv() -> Self {
-        Self::parse(
-            include_str!("../machines/generic_6mv.toml"),
-            "generic_6mv.toml",
-        )
-        .expect("the built-in machine file is valid")
+        Self::generic(PhotonBeam::SixMv)
     }
 
-    /// The generic 10 MV flattening-filter-free beam
-    /// (`machines/generic_10mv_fff.toml`): the 6 MV machine's MLC and jaws
-    /// with the Faddegon et al. 10 MeV spectrum's kernel, a 0.6 mm source σ
-    /// and an unflattened beam's cone fitted to measured off-axis ratios
-    /// (`docs/photon.md`).
+    /// The generic 10 MV FFF machine ([`Self::generic`]).
     pub fn generic_10mv_fff() -> Self {
-        Self::parse(
-            include_str!("../machines/generic_10mv_fff.toml"),
-            "generic_10mv_fff.toml",
-        )
-        .expect("the built-in machine file is valid")
+        Self::generic(PhotonBeam::TenMvFff)
     }
-
-    /// Names of the built-in machines, for [`Self::builtin`].
-    pub const BUILTIN: [&'static str; 2] = ["generic_6mv", "generic_10mv_fff"];
 
     /// The built-in machine called `name` (one of [`Self::BUILTIN`]).
     pub fn builtin(name: &str) -> Option<Self> {
-        match name {
-            "generic_6mv" => Some(Self::generic_6mv()),
-            "generic_10mv_fff" => Some(Self::generic_10mv_fff()),
-            _ => None,
-        }
+        Self::BUILTIN
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, beam)| Self::generic(*beam))
     }
 
     /// Reads a machine file (TOML, format in `docs/plan-format.md`).
@@ -128,16 +139,12 @@ impl PhotonMachine {
         };
         let f: MachineFile = toml::from_str(text).map_err(|e| bad("toml", e.message().into()))?;
         let beam = PhotonBeam::parse(&f.beam).ok_or_else(|| {
-            let known: Vec<String> = PhotonBeam::ALL
-                .iter()
-                .map(|b| format!("\"{}\"", b.name()))
-                .collect();
             bad(
                 "beam",
                 format!(
                     "'{}': ferrodose has a spectrum and kernel for {} only (no 6 MV flattening-filter-free beam yet)",
                     f.beam,
-                    known.join(" and ")
+                    PhotonBeam::known_names()
                 ),
             )
         })?;
@@ -248,8 +255,12 @@ mod tests {
     /// kernel and a cone falling to 0.44 at 160 mm; unknown names are none.
     #[test]
     fn builtin_machines_by_name() {
-        for name in PhotonMachine::BUILTIN {
-            assert!(PhotonMachine::builtin(name).is_some(), "{name}");
+        for (name, beam) in PhotonMachine::BUILTIN {
+            assert_eq!(
+                PhotonMachine::builtin(name).map(|m| m.beam),
+                Some(beam),
+                "{name}"
+            );
         }
         let m = PhotonMachine::builtin("generic_10mv_fff").unwrap();
         assert_eq!(m.beam, PhotonBeam::TenMvFff);

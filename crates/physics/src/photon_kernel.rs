@@ -571,13 +571,14 @@ impl PhotonKernel {
     /// `ferrodose physics photon-kernel --beam NAME --photons 10000000 --out
     /// crates/physics/data/photon_kernel_NAME.txt` (6mv, 10mv_fff).
     pub fn builtin(beam: PhotonBeam) -> &'static Self {
-        static SIX: std::sync::OnceLock<PhotonKernel> = std::sync::OnceLock::new();
-        static TEN_FFF: std::sync::OnceLock<PhotonKernel> = std::sync::OnceLock::new();
-        let (cell, text) = match beam {
-            PhotonBeam::SixMv => (&SIX, include_str!("../data/photon_kernel_6mv.txt")),
-            PhotonBeam::TenMvFff => (&TEN_FFF, include_str!("../data/photon_kernel_10mv_fff.txt")),
+        static KERNELS: [std::sync::OnceLock<PhotonKernel>; PhotonBeam::ALL.len()] =
+            [const { std::sync::OnceLock::new() }; PhotonBeam::ALL.len()];
+        let text = match beam {
+            PhotonBeam::SixMv => include_str!("../data/photon_kernel_6mv.txt"),
+            PhotonBeam::TenMvFff => include_str!("../data/photon_kernel_10mv_fff.txt"),
         };
-        cell.get_or_init(|| Self::from_text(text).expect("committed kernel parses"))
+        KERNELS[beam.index()]
+            .get_or_init(|| Self::from_text(text).expect("committed kernel parses"))
     }
 
     /// The committed 6 MV kernel (Mohan spectrum).
@@ -611,13 +612,8 @@ mod tests {
     /// committed table.
     fn fresh(beam: PhotonBeam) -> &'static (PhotonKernel, KernelSettings) {
         type Cell = std::sync::OnceLock<(PhotonKernel, KernelSettings)>;
-        static SIX: Cell = Cell::new();
-        static TEN_FFF: Cell = Cell::new();
-        let cell = match beam {
-            PhotonBeam::SixMv => &SIX,
-            PhotonBeam::TenMvFff => &TEN_FFF,
-        };
-        cell.get_or_init(|| {
+        static RUNS: [Cell; PhotonBeam::ALL.len()] = [const { Cell::new() }; PhotonBeam::ALL.len()];
+        RUNS[beam.index()].get_or_init(|| {
             let settings = KernelSettings {
                 photons: 1_000_000,
                 seed: 7,

@@ -156,6 +156,25 @@ impl PhotonBeam {
         Self::ALL.into_iter().find(|b| b.name() == name)
     }
 
+    /// Every beam quality's name, for messages: "6MV, 10MV-FFF".
+    pub fn known_names() -> String {
+        Self::ALL.map(Self::name).join(", ")
+    }
+
+    /// The beam quality of nominal energy `mv` (MV), flattening-filter free
+    /// or not, as an RT Plan gives them; `None` where ferrodose has none.
+    pub fn from_nominal(mv: f64, flattening_filter_free: bool) -> Option<Self> {
+        Self::ALL.into_iter().find(|b| {
+            (b.nominal_mv() - mv).abs() < 1e-6
+                && b.flattening_filter_free() == flattening_filter_free
+        })
+    }
+
+    /// Position in [`Self::ALL`], for per-beam tables.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Nominal energy (MV), as an RT Plan's Nominal Beam Energy gives it.
     pub fn nominal_mv(self) -> f64 {
         match self {
@@ -337,6 +356,14 @@ mod tests {
             assert_eq!(PhotonBeam::parse(b.name()), Some(b));
         }
         assert_eq!(PhotonBeam::parse("6MV FFF"), None);
+        for (k, b) in PhotonBeam::ALL.into_iter().enumerate() {
+            assert_eq!(b.index(), k);
+            assert_eq!(
+                PhotonBeam::from_nominal(b.nominal_mv(), b.flattening_filter_free()),
+                Some(b)
+            );
+        }
+        assert_eq!(PhotonBeam::from_nominal(6.0, true), None);
         assert!(Spectrum::rebinned("bad", &[(1.0, 1.0, 1.0)], 0.25).is_err());
     }
 }
